@@ -1,0 +1,68 @@
+/**
+ * Which rules run, at which severity, with which options: truth.yaml's `verify.rules` over each
+ * rule's defaults, narrowed by `--rule`. Validated before any file is read.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { TrtError } from '../core/errors.js';
+import type { LoadedTruth, RuleSetting, SeveritySetting } from '../core/truth.js';
+import type { ActiveRule, AnyRule } from './rule.js';
+import { ENGINE_RULES } from './finding.js';
+
+export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedTruth, only: readonly string[] = []): ActiveRule[] {
+  const known = new Set(registry.map((rule) => rule.id));
+  const unknown = only.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new TrtError(
+      'UNKNOWN_RULE',
+      `unknown rule ${unknown.map((id) => `"${id}"`).join(', ')}${suggestion(unknown[0]!, [...known])}`,
+      `the rules are: ${[...known].join(', ')}`,
+    );
+  }
+  const settings = loaded.truth.verify?.rules ?? {};
+  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false });
+  const active: ActiveRule[] = [];
+  for (const rule of registry) {
+    const setting: RuleSetting | undefined = settings[rule.id];
+    const severity: SeveritySetting = (typeof setting === 'string' ? setting : setting?.severity) ?? rule.defaultSeverity;
+    if (severity === 'off') continue;
+    const options = { ...(rule.defaultOptions as object), ...(typeof setting === 'object' ? setting.options : {}) };
+    const validate = ajv.compile(rule.optionsSchema);
+    if (!validate(options)) {
+      const where = `${loaded.path}:${loaded.lineOf(['verify', 'rules', rule.id, 'options'])}`;
+      throw new TrtError(
+        'RULE_OPTIONS',
+        `invalid options for rule ${rule.id} at ${where}`,
+        `see the options of ${rule.id} in README.md ("Rules")`,
+        (validate.errors ?? []).map((error) => `options${error.instancePath.replace(/\//g, '.')} ${error.message ?? 'is invalid'}`),
+      );
+    }
+    if (only.length === 0 || only.includes(rule.id)) active.push({ rule, severity, options });
+  }
+  return active;
+}
+
+/** Every rule that is not switched off: their scans are what the cache holds, whatever `--rule` says. */
+export function scanningRules(registry: readonly AnyRule[], loaded: LoadedTruth): ActiveRule[] {
+  return resolveActiveRules(registry, loaded).filter(({ rule }) => rule.scanFile);
+}
+
+export const ENGINE_RULE_IDS: readonly string[] = Object.values(ENGINE_RULES);
+
+function suggestion(input: string, candidates: string[]): string {
+  const best = candidates
+    .map((candidate) => ({ candidate, distance: editDistance(input, candidate) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  return best && best.distance <= Math.max(2, Math.floor(input.length / 3)) ? ` (did you mean "${best.candidate}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,223 @@
+/**
+ * The `trt verify` pipeline: select files → scan (cached, parallel) → import graph → repository
+ * checks → severities → baseline. Returns a {@link VerifyResult}; printing is the reporters' job.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { TrtError } from '../core/errors.js';
+import { packageVersion } from '../core/package-root.js';
+import { loadTruth, type LoadedTruth } from '../core/truth.js';
+import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
+import { contentHash, defaultCachePath, readCache, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
+import { resolveActiveRules } from './config.js';
+import { compareFindings, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
+import { buildImportGraph } from './graph.js';
+import type { RepoCheckContext } from './rule.js';
+import { RULES } from './rules/index.js';
+import { runScans } from './scan/pool.js';
+import type { WorkItem } from './scan/work.js';
+import { quarantineMatcher, selectSourceFiles, walkFiles } from './source-files.js';
+
+export interface VerifyOptions {
+  /** Repository root; default: the current directory. */
+  root?: string;
+  /** truth.yaml; default: `<root>/product/truth.yaml`. */
+  truth?: string;
+  /** Only these rule ids (all when empty). */
+  rules?: readonly string[];
+  baseline?: string;
+  /** Write every current finding to the baseline instead of failing on them. */
+  updateBaseline?: boolean;
+  /** false disables the cache; a string moves it. */
+  cache?: boolean | string;
+  /** Worker threads (0: main thread only); default: by batch size. */
+  workers?: number;
+}
+
+/** Default baseline location when `--update-baseline` is given without `--baseline`. */
+export const DEFAULT_BASELINE = '.trt-baseline.json';
+
+export async function verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+  const started = performance.now();
+  const root = toPosix(resolve(options.root ?? '.'));
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new TrtError('ROOT_NOT_FOUND', `the root ${root} is not a folder`, 'pass an existing folder with --root DIR');
+  }
+  const truthPath = resolve(options.truth ?? `${root}/product/truth.yaml`);
+  const loaded = loadTruth(truthPath);
+  const truth = loaded.truth;
+  const allActive = resolveActiveRules(RULES, loaded);
+  const active = options.rules?.length ? resolveActiveRules(RULES, loaded, options.rules) : allActive;
+  const baseline = options.baseline && !options.updateBaseline ? readBaseline(options.baseline) : undefined;
+
+  const allFiles = walkFiles(root);
+  const quarantine = truth.legacy?.quarantine;
+  const files = selectSourceFiles(allFiles, { include: truth.verify?.include, exclude: truth.verify?.exclude, quarantine });
+  const tsconfigPath = ['tsconfig.json', 'jsconfig.json'].map((name) => `${root}/${name}`).find((path) => existsSync(path));
+
+  const keys: CacheKeys = {
+    config: contentHash(packageVersion(), loaded.text, JSON.stringify(allActive.map(({ rule, options: ruleOptions }) => [rule.id, ruleOptions]))),
+    resolution: contentHash(allFiles.join('\n'), tsconfigPath ? readFileSync(tsconfigPath, 'utf8') : ''),
+  };
+  const cachePath = typeof options.cache === 'string' ? options.cache : defaultCachePath(root);
+  const useCache = options.cache !== false;
+  const cache = useCache ? readCache(cachePath, keys) : { entries: new Map<string, CacheEntry>(), resolutionsValid: false };
+
+  const entries = new Map<string, CacheEntry>();
+  const work: WorkItem[] = [];
+  for (const file of files) {
+    const text = readSource(`${root}/${file}`);
+    const hash = contentHash(text);
+    const cached = cache.entries.get(file);
+    if (cached && cached.hash === hash && cache.resolutionsValid && cached.resolutions) {
+      entries.set(file, cached);
+    } else {
+      work.push({ file, text, ...(cached && cached.hash === hash ? { cachedScan: cached.scan } : {}) });
+      entries.set(file, { hash, scan: cached?.scan ?? { imports: [], findings: [], facts: {}, parseError: false } });
+    }
+  }
+
+  const scanners = allActive.filter(({ rule }) => rule.scanFile).map(({ rule, options: ruleOptions }) => ({ id: rule.id, options: ruleOptions }));
+  const results = await runScans({ root, allFiles, ...(tsconfigPath ? { tsconfigPath } : {}), truth, scanners }, work, {
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+  });
+  for (const result of results) {
+    entries.set(result.file, { hash: entries.get(result.file)!.hash, scan: result.scan, resolutions: result.resolutions });
+  }
+  if (useCache && work.length > 0) writeCache(cachePath, keys, entries);
+
+  const graph = buildImportGraph(
+    files,
+    (file) => entries.get(file)?.scan.imports ?? [],
+    (file) => entries.get(file)?.resolutions ?? [],
+  );
+
+  const wanted = new Set(active.map(({ rule }) => rule.id));
+  const raw: RawFinding[] = [];
+  for (const file of files) {
+    for (const finding of entries.get(file)!.scan.findings) {
+      if (wanted.has(finding.rule) || finding.rule === ENGINE_RULES.parseError) raw.push(finding);
+    }
+  }
+
+  const isQuarantined = quarantineMatcher(quarantine);
+  const fileSet = new Set(allFiles);
+  const truthFile = relativeToRoot(root, truthPath);
+  for (const { rule, options: ruleOptions } of active) {
+    if (!rule.check) continue;
+    const context: RepoCheckContext<unknown, unknown> = {
+      root,
+      truth,
+      truthFile,
+      truthLine: (path) => loaded.lineOf(path),
+      options: ruleOptions,
+      files,
+      graph,
+      facts: () =>
+        files.flatMap((file) => (entries.get(file)!.scan.facts[rule.id] ?? []).map((fact) => ({ file, fact }))),
+      isQuarantined,
+      exists: (file) => fileSet.has(normalizeRelative(file)),
+      readText: (file) => (fileSet.has(normalizeRelative(file)) ? readSource(`${root}/${normalizeRelative(file)}`) : undefined),
+      listFiles: (folder) => {
+        const prefix = `${normalizeRelative(folder).replace(/\/$/, '')}/`;
+        return allFiles.filter((file) => file.startsWith(prefix));
+      },
+      report: (finding) =>
+        raw.push({
+          rule: rule.id,
+          file: normalizeRelative(finding.file),
+          line: finding.line ?? 1,
+          column: finding.column ?? 1,
+          message: finding.message,
+          ...(finding.fix ? { fix: finding.fix } : {}),
+        }),
+    };
+    try {
+      rule.check(context);
+    } catch (error) {
+      raw.push({
+        rule: rule.id,
+        file: truthFile,
+        line: 1,
+        column: 1,
+        message: `Rule ${rule.id} failed (${error instanceof Error ? error.message : String(error)}); it is a trt bug, please report it.`,
+      });
+    }
+  }
+
+  const severityOf = new Map(active.map(({ rule, severity }) => [rule.id, severity]));
+  const findings: Finding[] = raw
+    .sort(compareFindings)
+    .map((finding) => ({ ...finding, severity: severityOf.get(finding.rule) ?? 'error' }));
+
+  let reported = findings;
+  let baselined = 0;
+  if (options.updateBaseline || baseline) {
+    const lineText = lineReader(root);
+    const fingerprints = fingerprintFindings(findings, lineText);
+    if (options.updateBaseline) {
+      const target = options.baseline ?? `${root}/${DEFAULT_BASELINE}`;
+      writeBaseline(
+        target,
+        findings.map((finding, index) => ({ rule: finding.rule, file: finding.file, fingerprint: fingerprints[index]!, message: finding.message })),
+      );
+      reported = [];
+      baselined = findings.length;
+    } else if (baseline) {
+      const { fresh, matched } = applyBaseline(findings, fingerprints, baseline);
+      reported = fresh;
+      baselined = matched;
+    }
+  }
+
+  return {
+    root,
+    findings: reported,
+    summary: {
+      files: files.length,
+      errors: reported.filter((finding) => finding.severity === 'error').length,
+      warnings: reported.filter((finding) => finding.severity === 'warn').length,
+      durationMs: Math.round(performance.now() - started),
+    },
+    baselined,
+    rules: active.map(({ rule, severity }) => ({ id: rule.id, description: rule.description, severity })),
+  };
+}
+
+/** Loads the truth file the way `verify` does, for commands that only need the contract. */
+export function loadRepositoryTruth(root: string, truth?: string): LoadedTruth {
+  return loadTruth(resolve(truth ?? `${resolve(root)}/product/truth.yaml`));
+}
+
+function readSource(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function lineReader(root: string): (file: string, line: number) => string {
+  const lines = new Map<string, string[]>();
+  return (file, line) => {
+    let fileLines = lines.get(file);
+    if (!fileLines) {
+      fileLines = readSource(`${root}/${file}`).split(/\r?\n/);
+      lines.set(file, fileLines);
+    }
+    return fileLines[line - 1] ?? '';
+  };
+}
+
+function toPosix(path: string): string {
+  return path.replace(/\\/g, '/');
+}
+
+function normalizeRelative(file: string): string {
+  return toPosix(file).replace(/^\.\//, '');
+}
+
+function relativeToRoot(root: string, path: string): string {
+  const rel = toPosix(relative(root, path));
+  return rel.startsWith('../') || isAbsolute(rel) ? toPosix(path) : rel;
+}

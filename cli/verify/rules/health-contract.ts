@@ -1,0 +1,10 @@
+import { defineRule } from '../rule.js';
+
+// PLACEHOLDER: replaced by the real rule before this lands.
+export default defineRule({
+  id: 'health-contract',
+  description: 'not implemented yet',
+  defaultSeverity: 'error',
+  optionsSchema: { type: 'object', additionalProperties: false },
+  defaultOptions: {},
+});

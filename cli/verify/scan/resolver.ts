@@ -1,0 +1,117 @@
+/**
+ * Import resolution with TypeScript's own algorithm (`ts.resolveModuleName`: relative paths,
+ * index files, `.js`→`.ts` ESM specifiers, tsconfig `baseUrl`/`paths`, package `exports`), over
+ * the file list the engine already walked: existence checks are set look-ups, not system calls,
+ * and node_modules is never searched because a package import is simply "external".
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, posix } from 'node:path';
+import type TS from 'typescript';
+import type { ImportRef, Resolution } from '../graph.js';
+import type { TypeScript } from '../rule.js';
+import { isSourceFile } from '../source-files.js';
+
+export interface ResolverSetup {
+  /** Absolute root, forward slashes. */
+  root: string;
+  /** Every file under the root (any extension), relative, forward slashes. */
+  allFiles: readonly string[];
+  /** Absolute path of tsconfig.json / jsconfig.json, when the root has one. */
+  tsconfigPath?: string;
+}
+
+export type ResolveImports = (file: string, imports: readonly ImportRef[]) => Resolution[];
+
+export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImports {
+  const rootPrefix = setup.root.endsWith('/') ? setup.root : `${setup.root}/`;
+  const files = new Set(setup.allFiles);
+  const folders = new Set<string>(['']);
+  for (const file of setup.allFiles) {
+    for (let slash = file.lastIndexOf('/'); slash > 0; slash = file.lastIndexOf('/', slash - 1)) {
+      const folder = file.slice(0, slash);
+      if (folders.has(folder)) break;
+      folders.add(folder);
+    }
+  }
+  const relative = (absolute: string): string | undefined => {
+    const normalized = absolute.replace(/\\/g, '/');
+    if (normalized === setup.root) return '';
+    if (!normalized.startsWith(rootPrefix)) return undefined;
+    const rel = normalized.slice(rootPrefix.length);
+    return rel.split('/').includes('node_modules') ? undefined : rel;
+  };
+
+  const host: TS.ModuleResolutionHost = {
+    fileExists: (path) => {
+      const rel = relative(path);
+      return rel !== undefined && files.has(rel);
+    },
+    directoryExists: (path) => {
+      const rel = relative(path);
+      return rel !== undefined && folders.has(rel);
+    },
+    readFile: (path) => {
+      const rel = relative(path);
+      if (rel === undefined || !files.has(rel)) return undefined;
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    realpath: (path) => path,
+    getCurrentDirectory: () => setup.root,
+  };
+
+  const options = compilerOptions(ts, setup.tsconfigPath);
+  const cache = ts.createModuleResolutionCache(setup.root, (name) => name, options);
+  const pathPatterns = Object.keys(options.paths ?? {}).map(patternMatcher);
+
+  return (file, imports) =>
+    imports.map(({ specifier }) => {
+      const containing = `${rootPrefix}${file}`;
+      const { resolvedModule } = ts.resolveModuleName(specifier, containing, options, host, cache);
+      if (resolvedModule && !resolvedModule.isExternalLibraryImport) {
+        const target = relative(resolvedModule.resolvedFileName);
+        if (target !== undefined && files.has(target)) return isSourceFile(target) ? { kind: 'local', target } : { kind: 'asset', target };
+      }
+      if (resolvedModule) return { kind: 'external' };
+      return classifyUnresolved(file, specifier);
+    });
+
+  function classifyUnresolved(file: string, specifier: string): Resolution {
+    const isPath = specifier.startsWith('.') || specifier.startsWith('/');
+    if (isPath) {
+      const target = specifier.startsWith('/') ? relative(specifier) : posix.normalize(posix.join(posix.dirname(file), specifier));
+      if (target !== undefined && files.has(target)) return { kind: 'asset', target };
+      if (target === undefined || target.startsWith('../')) return { kind: 'external' };
+      return { kind: 'unresolved' };
+    }
+    return pathPatterns.some((matches) => matches(specifier)) ? { kind: 'unresolved' } : { kind: 'external' };
+  }
+}
+
+/** The compiler options that matter for resolution, following `extends` the way tsc does. */
+function compilerOptions(ts: TypeScript, tsconfigPath: string | undefined): TS.CompilerOptions {
+  const defaults: TS.CompilerOptions = {
+    allowJs: true,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    resolveJsonModule: true,
+  };
+  if (!tsconfigPath || !existsSync(tsconfigPath)) return defaults;
+  const { config } = ts.readConfigFile(tsconfigPath, ts.sys.readFile);
+  if (!config) return defaults;
+  // readDirectory is stubbed: only options are needed, not tsc's own file list (slow on big trees).
+  const parseHost: TS.ParseConfigHost = { ...ts.sys, readDirectory: () => [] };
+  const parsed = ts.parseJsonConfigFileContent(config, parseHost, dirname(tsconfigPath), undefined, tsconfigPath);
+  return { ...parsed.options, allowJs: true, resolveJsonModule: true, noEmit: true };
+}
+
+function patternMatcher(pattern: string): (specifier: string) => boolean {
+  const star = pattern.indexOf('*');
+  if (star < 0) return (specifier) => specifier === pattern;
+  const prefix = pattern.slice(0, star);
+  const suffix = pattern.slice(star + 1);
+  return (specifier) => specifier.length >= prefix.length + suffix.length && specifier.startsWith(prefix) && specifier.endsWith(suffix);
+}

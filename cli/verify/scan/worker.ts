@@ -1,0 +1,11 @@
+/**
+ * Worker-thread entry: scans its share of the files and posts the results back. Loading
+ * TypeScript costs most of a second, so only runs with enough work start workers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import ts from 'typescript';
+import { RULES } from '../rules/index.js';
+import { processBatch, type WorkItem, type WorkSetup } from './work.js';
+
+const { setup, items } = workerData as { setup: WorkSetup; items: WorkItem[] };
+parentPort!.postMessage(processBatch(ts, RULES, setup, items));
