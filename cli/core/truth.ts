@@ -11,7 +11,7 @@ import { packageFile } from './package-root.js';
 
 export type Severity = 'error' | 'warn';
 export type SeveritySetting = Severity | 'off';
-export type RuleSetting = SeveritySetting | { severity?: SeveritySetting; options?: Record<string, unknown> };
+export type RuleSetting = SeveritySetting | { severity?: SeveritySetting; options?: Record<string, unknown>; exclude?: string[] };
 
 export interface TruthRoute {
   method: string;
@@ -118,7 +118,13 @@ export function parseTruth(text: string, path: string): LoadedTruth {
     );
   }
 
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (error) {
+    // e.g. a billion-laughs file: more alias expansions than the parser allows.
+    throw new TrtError('TRUTH_INVALID_YAML', `${path} cannot be read as YAML (${firstLine(error instanceof Error ? error.message : String(error))})`, 'write the values out instead of through aliases');
+  }
   const lineOf = (jsonPath: readonly (string | number)[]): number => {
     const node = nodeAt(document.contents, jsonPath);
     return node?.range ? lineAt(node.range[0]) : 1;
@@ -126,13 +132,20 @@ export function parseTruth(text: string, path: string): LoadedTruth {
 
   const validate = validator();
   if (!validate(data)) {
-    const problems = (validate.errors ?? []).filter(isReportable).map((error) => {
-      const jsonPath = pointerToPath(error.instancePath);
-      const keyPath = error.keyword === 'additionalProperties'
-        ? [...jsonPath, String((error.params as { additionalProperty: string }).additionalProperty)]
-        : jsonPath;
-      return `${path}:${lineOfKey(document.contents, keyPath, lineAt) ?? lineOf(jsonPath)}: ${displayPath(keyPath)} ${describe(error)}`;
-    });
+    const errors = validate.errors ?? [];
+    // The pattern a property name failed, reported by ajv beside the propertyNames error.
+    const namePattern = (error: ErrorObject) =>
+      errors.find((inner) => inner.keyword === 'pattern' && inner.instancePath === error.instancePath && inner.propertyName === (error.params as { propertyName?: string }).propertyName)
+        ?.params.pattern as string | undefined;
+    const problems = reportableErrors(errors, data)
+      .map((error) => {
+        const jsonPath = pointerToPath(error.instancePath);
+        const keyPath = problemKeyPath(error, jsonPath);
+        const line = lineOfKey(document.contents, keyPath, lineAt) ?? lineOf(jsonPath);
+        return { line, text: `${path}:${line}: ${displayPath(keyPath)} ${describe(error, data, namePattern(error))}` };
+      })
+      .sort((a, b) => a.line - b.line)
+      .map((problem) => problem.text);
     throw new TrtError(
       'TRUTH_SCHEMA',
       `${path} does not match schemas/truth.schema.json (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
@@ -143,15 +156,51 @@ export function parseTruth(text: string, path: string): LoadedTruth {
   return { truth: data as Truth, path, text, lineOf };
 }
 
-/** oneOf failures repeat every branch's complaint; the oneOf summary alone is clearer. */
-function isReportable(error: ErrorObject, _index: number, all: ErrorObject[]): boolean {
-  if (error.keyword === 'oneOf' || error.keyword === 'if') return true;
-  return !all.some(
-    (other) => other !== error && other.keyword === 'oneOf' && error.schemaPath.startsWith(other.schemaPath.replace(/\/oneOf$/, '/oneOf/')),
-  );
+/** Where a problem is: the key itself for an unknown or badly named key, else the value. */
+function problemKeyPath(error: ErrorObject, jsonPath: (string | number)[]): (string | number)[] {
+  if (error.keyword === 'additionalProperties') return [...jsonPath, String((error.params as { additionalProperty: string }).additionalProperty)];
+  if (error.keyword === 'propertyNames') return [...jsonPath, String((error.params as { propertyName: string }).propertyName)];
+  return jsonPath;
 }
 
-function describe(error: ErrorObject): string {
+/**
+ * The errors worth showing, one per problem. ajv reports a bad property name twice (the inner
+ * pattern error, then `propertyNames`): the second one, which names the key, is kept. A failed
+ * `oneOf` (a rule setting) reports every branch's complaint: when the value went wrong inside
+ * the object form (`options` not an object, an unknown key) those precise errors are kept;
+ * otherwise the `oneOf` summary alone says what the value may be.
+ */
+function reportableErrors(errors: readonly ErrorObject[], data: unknown): ErrorObject[] {
+  const named = errors.filter((error) => error.propertyName === undefined);
+  const oneOfPaths = new Set(named.filter((error) => error.keyword === 'oneOf').map((error) => error.instancePath));
+  const isUnder = (error: ErrorObject, path: string) => error.instancePath.startsWith(`${path}/`);
+  const isPreciseAt = (error: ErrorObject, path: string) =>
+    isUnder(error, path) || (error.instancePath === path && (error.keyword === 'additionalProperties' || error.keyword === 'required'));
+  const precise = new Set([...oneOfPaths].filter((path) => isObject(valueAt(data, path)) && named.some((error) => isPreciseAt(error, path))));
+  return named.filter((error) => {
+    for (const path of oneOfPaths) {
+      if (error.instancePath !== path && !isUnder(error, path)) continue;
+      if (precise.has(path)) return isPreciseAt(error, path);
+      return error.keyword === 'oneOf';
+    }
+    return true;
+  });
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let value = data;
+  for (const part of pointerToPath(pointer)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  return value;
+}
+
+function describe(error: ErrorObject, data: unknown, namePattern: string | undefined): string {
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'additionalProperties':
@@ -165,7 +214,11 @@ function describe(error: ErrorObject): string {
     case 'oneOf':
       return 'must be a severity ("error", "warn", "off") or { severity, options }';
     case 'propertyNames':
-      return `has a key that is not allowed: "${String(params.propertyName)}"`;
+      return namePattern ? `is not an allowed name here (names must match ${JSON.stringify(namePattern)})` : 'is not an allowed name here';
+    case 'type':
+      return error.instancePath === '' && (data === null || data === undefined)
+        ? 'is empty: the file needs at least `version: 1`'
+        : `must be ${String(params.type)}`;
     default:
       return error.message ?? 'is invalid';
   }

@@ -3,10 +3,10 @@
  * rule's defaults, narrowed by `--rule`. Validated before any file is read.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import picomatch from 'picomatch';
 import { TrtError } from '../core/errors.js';
 import type { LoadedTruth, RuleSetting, SeveritySetting } from '../core/truth.js';
 import type { ActiveRule, AnyRule } from './rule.js';
-import { ENGINE_RULES } from './finding.js';
 
 export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedTruth, only: readonly string[] = []): ActiveRule[] {
   const known = new Set(registry.map((rule) => rule.id));
@@ -24,7 +24,16 @@ export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedT
   for (const rule of registry) {
     const setting: RuleSetting | undefined = settings[rule.id];
     const severity: SeveritySetting = (typeof setting === 'string' ? setting : setting?.severity) ?? rule.defaultSeverity;
-    if (severity === 'off') continue;
+    if (severity === 'off') {
+      if (only.includes(rule.id)) {
+        throw new TrtError(
+          'UNKNOWN_RULE',
+          `rule ${rule.id} is switched off in ${loaded.path} (verify.rules.${rule.id}: off), so --rule ${rule.id} would check nothing`,
+          `set a severity for it in truth.yaml, or leave it out of --rule`,
+        );
+      }
+      continue;
+    }
     const options = { ...(rule.defaultOptions as object), ...(typeof setting === 'object' ? setting.options : {}) };
     const validate = ajv.compile(rule.optionsSchema);
     if (!validate(options)) {
@@ -36,17 +45,10 @@ export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedT
         (validate.errors ?? []).map((error) => `options${error.instancePath.replace(/\//g, '.')} ${error.message ?? 'is invalid'}`),
       );
     }
-    if (only.length === 0 || only.includes(rule.id)) active.push({ rule, severity, options });
+    if (only.length === 0 || only.includes(rule.id)) active.push({ rule, severity, options, excluded: excludeMatcher(typeof setting === 'object' ? setting.exclude : undefined) });
   }
   return active;
 }
-
-/** Every rule that is not switched off: their scans are what the cache holds, whatever `--rule` says. */
-export function scanningRules(registry: readonly AnyRule[], loaded: LoadedTruth): ActiveRule[] {
-  return resolveActiveRules(registry, loaded).filter(({ rule }) => rule.scanFile);
-}
-
-export const ENGINE_RULE_IDS: readonly string[] = Object.values(ENGINE_RULES);
 
 function suggestion(input: string, candidates: string[]): string {
   const best = candidates
@@ -65,4 +67,8 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+function excludeMatcher(globs: readonly string[] | undefined): (file: string) => boolean {
+  return globs?.length ? picomatch(globs as string[], { dot: true }) : () => false;
 }

@@ -10,7 +10,7 @@ import { loadTruth, type LoadedTruth } from '../core/truth.js';
 import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
 import { contentHash, defaultCachePath, readCache, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
 import { resolveActiveRules } from './config.js';
-import { compareFindings, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
+import { compareFindings, effectiveSeverity, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
 import { buildImportGraph } from './graph.js';
 import type { RepoCheckContext } from './rule.js';
 import { RULES } from './rules/index.js';
@@ -119,8 +119,9 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
       exists: (file) => fileSet.has(normalizeRelative(file)),
       readText: (file) => (fileSet.has(normalizeRelative(file)) ? readSource(`${root}/${normalizeRelative(file)}`) : undefined),
       listFiles: (folder) => {
-        const prefix = `${normalizeRelative(folder).replace(/\/$/, '')}/`;
-        return allFiles.filter((file) => file.startsWith(prefix));
+        const normalized = normalizeRelative(folder).replace(/\/$/, '');
+        if (normalized === '' || normalized === '.') return [...allFiles];
+        return allFiles.filter((file) => file.startsWith(`${normalized}/`));
       },
       report: (finding) =>
         raw.push({
@@ -130,6 +131,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
           column: finding.column ?? 1,
           message: finding.message,
           ...(finding.fix ? { fix: finding.fix } : {}),
+          ...(finding.severity ? { severity: finding.severity } : {}),
         }),
     };
     try {
@@ -146,9 +148,11 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   }
 
   const severityOf = new Map(active.map(({ rule, severity }) => [rule.id, severity]));
+  const excludedFor = new Map(active.map(({ rule, excluded }) => [rule.id, excluded]));
   const findings: Finding[] = raw
+    .filter((finding) => !excludedFor.get(finding.rule)?.(finding.file))
     .sort(compareFindings)
-    .map((finding) => ({ ...finding, severity: severityOf.get(finding.rule) ?? 'error' }));
+    .map((finding) => ({ ...finding, severity: effectiveSeverity(severityOf.get(finding.rule) ?? 'error', finding.severity) }));
 
   let reported = findings;
   let baselined = 0;
@@ -217,7 +221,8 @@ function normalizeRelative(file: string): string {
   return toPosix(file).replace(/^\.\//, '');
 }
 
+/** Relative even outside the root (`../shared/truth.yaml`): reports promise root-relative paths. Absolute only across drives. */
 function relativeToRoot(root: string, path: string): string {
   const rel = toPosix(relative(root, path));
-  return rel.startsWith('../') || isAbsolute(rel) ? toPosix(path) : rel;
+  return isAbsolute(rel) ? toPosix(path) : rel;
 }

@@ -25,6 +25,8 @@ export interface RawFinding {
   column: number;
   message: string;
   fix?: string;
+  /** Set by a rule that reports this finding below its configured severity (see {@link effectiveSeverity}). */
+  severity?: Severity;
 }
 
 /** Findings the engine itself produces; they are not rules and cannot be switched off. */
@@ -46,4 +48,13 @@ export interface VerifyResult {
 /** Stable order for output and tests: file, line, column, rule. */
 export function compareFindings(a: RawFinding, b: RawFinding): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0);
+}
+
+/**
+ * The severity a finding gets: the rule's configured one, lowered to what the rule asked for.
+ * A rule can lower (a `warn` beside its `error`s), never raise: `severity: warn` in truth.yaml
+ * must keep a rule from failing the run.
+ */
+export function effectiveSeverity(configured: Severity, requested: Severity | undefined): Severity {
+  return requested === 'warn' ? 'warn' : configured;
 }

@@ -17,13 +17,14 @@ export interface ImportRef {
 /**
  * Where an import leads: a file of the repository (`local`), a package or a path outside the root
  * (`external`), a file of the repository that is not source code such as JSON or CSS (`asset`),
- * or nowhere (`unresolved`: a relative or path-mapped specifier with no file behind it).
+ * or nowhere (`unresolved`: a relative, path-mapped or `baseUrl` specifier with no file behind
+ * it; `target` is the root-relative path it spells, as written, when that can be told).
  */
 export type Resolution =
   | { kind: 'local'; target: string }
   | { kind: 'asset'; target: string }
   | { kind: 'external' }
-  | { kind: 'unresolved' };
+  | { kind: 'unresolved'; target?: string };
 
 export interface ImportEdge extends ImportRef {
   from: string;

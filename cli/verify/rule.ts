@@ -60,6 +60,11 @@ export interface RepoReport {
   column?: number;
   message: string;
   fix?: string;
+  /**
+   * Lowers this finding below the rule's configured severity (`'warn'` in a rule that is an
+   * error); it never raises it, so a rule configured `warn` only ever warns.
+   */
+  severity?: Severity;
 }
 
 export interface RepoCheckContext<Options, Fact> {
@@ -81,7 +86,7 @@ export interface RepoCheckContext<Options, Fact> {
   exists(file: string): boolean;
   /** A file's text, or undefined when it does not exist or cannot be read. */
   readText(file: string): string | undefined;
-  /** Every file (any extension) under a folder of the root, relative to the root, sorted. */
+  /** Every file (any extension) under a folder of the root (`''`: the whole root), relative to the root, sorted. */
   listFiles(folder: string): string[];
   report(finding: RepoReport): void;
 }
@@ -117,6 +122,8 @@ export interface ActiveRule {
   rule: AnyRule;
   severity: Severity;
   options: unknown;
+  /** Files whose findings of this rule are dropped (`verify.rules.<id>.exclude`). */
+  excluded: (file: string) => boolean;
 }
 
 export type { LoadedTruth };

@@ -47,7 +47,7 @@ export function renderSarif(result: VerifyResult, options: SarifOptions): string
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: encodeURI(finding.file), uriBaseId: '%SRCROOT%' },
+                artifactLocation: { uri: relativeUri(finding.file), uriBaseId: '%SRCROOT%' },
                 region: { startLine: finding.line, startColumn: finding.column },
               },
             },
@@ -57,4 +57,12 @@ export function renderSarif(result: VerifyResult, options: SarifOptions): string
     ],
   };
   return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+/**
+ * A root-relative path as a relative URI reference: each segment percent-encoded, so that `#`,
+ * `?` or `%` in a file name stay part of the path (encodeURI would leave `#` to start a fragment).
+ */
+function relativeUri(file: string): string {
+  return file.split('/').map(encodeURIComponent).join('/');
 }

@@ -26,9 +26,13 @@ export function renderText(result: VerifyResult, options: TextOptions): string {
     out.push('');
   }
   const { errors, warnings, files, durationMs } = result.summary;
-  const counts = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
+  const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
   const baselined = result.baselined > 0 ? `, ${result.baselined} known (baseline)` : '';
   const verdict = errors > 0 ? paint.red.bold('✖ verify failed') : paint.green.bold('✔ verify passed');
-  out.push(`${verdict}: ${counts}${baselined} in ${files} files, ${result.rules.length} rules (${durationMs} ms)`);
+  out.push(`${verdict}: ${counts}${baselined} in ${plural(files, 'file')}, ${plural(result.rules.length, 'rule')} (${durationMs} ms)`);
   return `${out.join('\n')}\n`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

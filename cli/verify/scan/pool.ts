@@ -1,13 +1,18 @@
 /**
  * Runs scans on the main thread or across worker threads, depending on how much there is to do.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type TS from 'typescript';
 import { RULES } from '../rules/index.js';
 import { partition, processBatch, type WorkItem, type WorkResult, type WorkSetup } from './work.js';
 
-/** Below this many files, starting workers (each loads TypeScript) costs more than it saves. */
-const WORKER_THRESHOLD = 250;
+/**
+ * Below this many files, starting workers costs more than it saves: each one loads TypeScript and
+ * warms up for over a second, measured by `npm run bench` on 2 cores (bench/README.md).
+ */
+const WORKER_THRESHOLD = 5000;
 
 export interface PoolOptions {
   /** Worker threads to use; 0 scans on the main thread. Default: one per core for large batches. */
@@ -18,7 +23,8 @@ export async function runScans(setup: WorkSetup, items: readonly WorkItem[], opt
   if (items.length === 0) return [];
   const workers = options.workers ?? (items.length >= WORKER_THRESHOLD ? availableParallelism() : 0);
   if (workers <= 0) {
-    const { default: ts } = await import('typescript');
+    // require() skips the ESM loader's export scan of TypeScript's 9 MB file: about half its load time.
+    const ts = createRequire(import.meta.url)('typescript') as typeof TS;
     return processBatch(ts, RULES, setup, items);
   }
   const workerUrl = new URL('./worker.js', import.meta.url);

@@ -65,7 +65,8 @@ export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImp
 
   const options = compilerOptions(ts, setup.tsconfigPath);
   const cache = ts.createModuleResolutionCache(setup.root, (name) => name, options);
-  const pathPatterns = Object.keys(options.paths ?? {}).map(patternMatcher);
+  const mappings = pathMappings(options, setup.tsconfigPath);
+  const baseUrl = options.baseUrl === undefined ? undefined : relative(options.baseUrl);
 
   return (file, imports) =>
     imports.map(({ specifier }) => {
@@ -79,15 +80,27 @@ export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImp
       return classifyUnresolved(file, specifier);
     });
 
+  /**
+   * A specifier TypeScript could not resolve is the repository's own (`unresolved`, with the path
+   * it points at) when it is relative, matches a tsconfig `paths` pattern, or starts with a folder
+   * under `baseUrl`; anything else is taken for a package that is not installed (`external`).
+   */
   function classifyUnresolved(file: string, specifier: string): Resolution {
-    const isPath = specifier.startsWith('.') || specifier.startsWith('/');
-    if (isPath) {
+    if (specifier.startsWith('.') || specifier.startsWith('/')) {
       const target = specifier.startsWith('/') ? relative(specifier) : posix.normalize(posix.join(posix.dirname(file), specifier));
-      if (target !== undefined && files.has(target)) return { kind: 'asset', target };
       if (target === undefined || target.startsWith('../')) return { kind: 'external' };
-      return { kind: 'unresolved' };
+      return files.has(target) ? { kind: 'asset', target } : { kind: 'unresolved', target };
     }
-    return pathPatterns.some((matches) => matches(specifier)) ? { kind: 'unresolved' } : { kind: 'external' };
+    const mapping = bestMapping(mappings, specifier);
+    if (mapping) {
+      const target = mapping.substitution === undefined ? undefined : relative(mapping.substitution);
+      return target === undefined ? { kind: 'unresolved' } : { kind: 'unresolved', target };
+    }
+    if (baseUrl !== undefined) {
+      const firstFolder = posix.join(baseUrl, specifier.split('/')[0]!);
+      if (folders.has(firstFolder)) return { kind: 'unresolved', target: posix.join(baseUrl, specifier) };
+    }
+    return { kind: 'external' };
   }
 }
 
@@ -108,10 +121,40 @@ function compilerOptions(ts: TypeScript, tsconfigPath: string | undefined): TS.C
   return { ...parsed.options, allowJs: true, resolveJsonModule: true, noEmit: true };
 }
 
-function patternMatcher(pattern: string): (specifier: string) => boolean {
-  const star = pattern.indexOf('*');
-  if (star < 0) return (specifier) => specifier === pattern;
-  const prefix = pattern.slice(0, star);
-  const suffix = pattern.slice(star + 1);
-  return (specifier) => specifier.length >= prefix.length + suffix.length && specifier.startsWith(prefix) && specifier.endsWith(suffix);
+interface PathMapping {
+  prefix: string;
+  /** Undefined for an exact pattern (no `*`). */
+  suffix: string | undefined;
+  /** The first substitution, absolute, with `*` still in it. */
+  firstSubstitution: string | undefined;
+}
+
+/** tsconfig `paths`, with substitutions made absolute the way tsc does (against `baseUrl`, else the declaring config's folder). */
+function pathMappings(options: TS.CompilerOptions, tsconfigPath: string | undefined): PathMapping[] {
+  // pathsBasePath is internal: the folder of the config (maybe an extended one) that declared `paths`.
+  const pathsBase = options.baseUrl ?? (options as { pathsBasePath?: string }).pathsBasePath ?? (tsconfigPath ? dirname(tsconfigPath) : undefined);
+  return Object.entries(options.paths ?? {}).map(([pattern, substitutions]) => {
+    const star = pattern.indexOf('*');
+    const first = substitutions[0];
+    return {
+      prefix: star < 0 ? pattern : pattern.slice(0, star),
+      suffix: star < 0 ? undefined : pattern.slice(star + 1),
+      firstSubstitution: first === undefined || pathsBase === undefined ? undefined : posix.join(pathsBase.replace(/\\/g, '/'), first),
+    };
+  });
+}
+
+/** The mapping tsc would use: an exact pattern, else the matching pattern with the longest prefix; with its first substitution applied. */
+function bestMapping(mappings: readonly PathMapping[], specifier: string): { substitution: string | undefined } | undefined {
+  const exact = mappings.find((mapping) => mapping.suffix === undefined && mapping.prefix === specifier);
+  if (exact) return { substitution: exact.firstSubstitution };
+  let best: PathMapping | undefined;
+  for (const mapping of mappings) {
+    const { prefix, suffix } = mapping;
+    if (suffix === undefined || specifier.length < prefix.length + suffix.length || !specifier.startsWith(prefix) || !specifier.endsWith(suffix)) continue;
+    if (!best || prefix.length > best.prefix.length) best = mapping;
+  }
+  if (!best) return undefined;
+  const matched = specifier.slice(best.prefix.length, specifier.length - best.suffix!.length);
+  return { substitution: best.firstSubstitution?.replace('*', matched) };
 }
