@@ -23,7 +23,7 @@
  * deleted, since `trt verify` of this repository would walk them).
  * Exits 0 even when a target is missed: it is a report, MISSED lines say what failed.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -117,8 +117,23 @@ async function measure(command, args, { cwd, env } = {}) {
   return { wallMs, cpuMs, peakMiB: peakKiB / 1024, code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
 }
 
+/**
+ * The peers live in bench/.peers, installed on first use rather than as devDependencies: knip's
+ * parser lists platform binaries the registry mirror here does not serve, which breaks `npm ci`
+ * for everyone, while `npm install` into a side folder tolerates them.
+ */
+const PEERS = { knip: 'knip@6.44.2', madge: 'madge@8.0.0', depcruise: 'dependency-cruiser@17.4.3' };
+const peersDir = join(repoRoot, 'bench', '.peers');
+
 function binScript(name) {
-  return realpathSync(join(repoRoot, 'node_modules', '.bin', name));
+  const bin = join(peersDir, 'node_modules', '.bin', name);
+  if (!existsSync(bin)) {
+    console.log(`installing the bench peers (${Object.values(PEERS).join(', ')}) into bench/.peers …`);
+    mkdirSync(peersDir, { recursive: true });
+    const install = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', peersDir, ...Object.values(PEERS)], { stdio: 'inherit' });
+    if (install.status !== 0 || !existsSync(bin)) throw new Error(`could not install ${name} into bench/.peers (npm exited ${install.status})`);
+  }
+  return realpathSync(bin);
 }
 
 /** The tools, each a command and a parser of the cycles it reports. */

@@ -15,7 +15,7 @@
 import picomatch from 'picomatch';
 import type TS from 'typescript';
 import { defineRule, type TypeScript } from '../rule.js';
-import { constInitializer, literalTextOffsets, propertyValue, walk } from '../scan/ast.js';
+import { constInitializer, literalTextOffsets, propertyValue, unwrapExpression, walk } from '../scan/ast.js';
 import { callArguments, integerValue, keyword, lineColumnOf, tokenizeSql, type SqlToken } from '../scan/sql.js';
 import { lineOfText, truthValueColumn } from '../truth-column.js';
 
@@ -279,10 +279,7 @@ function keysInCode(ts: TypeScript, sourceFile: TS.SourceFile, node: SqlTextNode
  * when `followConst` — a same-file `const` initialised with one of those.
  */
 function literalKey(ts: TypeScript, sourceFile: TS.SourceFile, expression: TS.Expression, followConst: boolean): KeyLiteral | undefined {
-  let node: TS.Expression = expression;
-  while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node) || ts.isTypeAssertionExpression(node)) {
-    node = node.expression;
-  }
+  const node = unwrapExpression(ts, expression);
   const offset = node.getStart(sourceFile);
   if (ts.isNumericLiteral(node)) {
     const value = integerValue(node.text);

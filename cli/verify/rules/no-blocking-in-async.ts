@@ -35,7 +35,7 @@
  */
 import type TS from 'typescript';
 import { defineRule, type TypeScript } from '../rule.js';
-import { calleeName, constInitializer, dottedName, enclosingFunction, isAsyncFunction, staticString, walk } from '../scan/ast.js';
+import { calleeName, constInitializer, dottedName, enclosingFunction, isAsyncFunction, staticString, unwrapExpression, walk } from '../scan/ast.js';
 
 interface Options {
   /** Function names to tolerate, e.g. `existsSync` or `Atomics.wait`. */
@@ -194,7 +194,7 @@ function moduleBindings(ts: TypeScript, sourceFile: TS.SourceFile): { bindings: 
       return false;
     }
     if (ts.isVariableDeclaration(node) && node.initializer) {
-      const initializer = unwrapAwait(ts, node.initializer);
+      const initializer = unwrapExpression(ts, node.initializer, true);
       const loaded = ts.isCallExpression(initializer) ? loadedModule(ts, initializer) : undefined;
       const source = loaded ? { family: loaded } : ts.isIdentifier(initializer) ? bindings.get(initializer.text) : undefined;
       if (source && source.member === undefined) {
@@ -298,7 +298,7 @@ function requestHandlers(ts: TypeScript, sourceFile: TS.SourceFile, calls: reado
   const handlers = new Map<TS.Node, string>();
   const byName = new Map<string, string>();
   const add = (candidate: TS.Expression, label: string) => {
-    const node = unwrapAwait(ts, candidate);
+    const node = unwrapExpression(ts, candidate, true);
     if (ts.isArrayLiteralExpression(node)) node.elements.forEach((element) => add(element, label));
     else if (ts.isArrowFunction(node) || ts.isFunctionExpression(node)) handlers.set(node, label);
     else if (ts.isIdentifier(node)) byName.set(node.text, label);
@@ -376,8 +376,3 @@ function isUpdateFilter(ts: TypeScript, argument: TS.Expression): boolean {
   return false;
 }
 
-function unwrapAwait(ts: TypeScript, expression: TS.Expression): TS.Expression {
-  let node = expression;
-  while (ts.isAwaitExpression(node) || ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isNonNullExpression(node)) node = node.expression;
-  return node;
-}

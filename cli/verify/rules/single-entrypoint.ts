@@ -15,7 +15,7 @@
 import picomatch from 'picomatch';
 import type TS from 'typescript';
 import { defineRule, type RepoCheckContext, type TypeScript } from '../rule.js';
-import { dottedName, enclosingFunction, walk } from '../scan/ast.js';
+import { dottedName, enclosingFunction, unwrapExpression, walk } from '../scan/ast.js';
 import {
   blessedRunPaths,
   dockerfileStart,
@@ -255,20 +255,8 @@ function contains(ts: TypeScript, node: TS.Node, predicate: (node: TS.Node) => b
   return ts.forEachChild(node, (child) => (contains(ts, child, predicate) ? true : undefined)) ?? false;
 }
 
-/** The expression inside parentheses, `await`, `as`, `satisfies`, `!` and `<T>` assertions. */
 function unwrap(ts: TypeScript, node: TS.Node): TS.Node {
-  let current = node;
-  while (
-    ts.isParenthesizedExpression(current) ||
-    ts.isAwaitExpression(current) ||
-    ts.isAsExpression(current) ||
-    ts.isSatisfiesExpression(current) ||
-    ts.isNonNullExpression(current) ||
-    ts.isTypeAssertionExpression(current)
-  ) {
-    current = current.expression;
-  }
-  return current;
+  return ts.isExpression(node) ? unwrapExpression(ts, node, true) : node;
 }
 
 /**

@@ -28,7 +28,7 @@
  */
 import type TS from 'typescript';
 import { defineRule, type TypeScript } from '../rule.js';
-import { calleeName, constInitializer, dottedName, propertyValue, staticString, walk } from '../scan/ast.js';
+import { calleeName, constInitializer, dottedName, propertyValue, staticString, unwrapExpression, walk } from '../scan/ast.js';
 
 interface Options {
   /** Functions whose result is safe inside HTML text: by name (`escapeHtml`) or dotted name (`he.escape`). */
@@ -170,7 +170,7 @@ export default defineRule<Options>({
 
     /** The literal parts and interpolated values of a string, template or `+` chain, in order. */
     const flatten = (expression: TS.Expression): Piece[] => {
-      const node = unwrap(ts, expression);
+      const node = unwrapExpression(ts, expression);
       if (ts.isStringLiteral(node)) return [rawPart(node, 1)];
       if (ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node)) return templatePieces(node);
       if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) return [...flatten(node.left), ...flatten(node.right)];
@@ -178,7 +178,7 @@ export default defineRule<Options>({
     };
 
     const isTextBearing = (expression: TS.Expression): boolean => {
-      const node = unwrap(ts, expression);
+      const node = unwrapExpression(ts, expression);
       return (
         ts.isStringLiteral(node) ||
         ts.isNoSubstitutionTemplateLiteral(node) ||
@@ -237,7 +237,7 @@ export default defineRule<Options>({
      * whose tags are supported; a `const` is followed one level.
      */
     const valueProblems = (expression: TS.Expression, followConst: boolean): Problem[] => {
-      const node = unwrap(ts, expression);
+      const node = unwrapExpression(ts, expression);
       if (ts.isAwaitExpression(node)) return valueProblems(node.expression, followConst);
       if (isTextBearing(node)) return fragmentProblems(flatten(node), false, followConst);
       if (ts.isConditionalExpression(node)) return [...valueProblems(node.whenTrue, followConst), ...valueProblems(node.whenFalse, followConst)];
@@ -292,7 +292,7 @@ export default defineRule<Options>({
 
     /** Problems in the text of one send: literal text is checked, unknown text (a call, a parameter) is not. */
     const textProblems = (expression: TS.Expression, followConst: boolean): Problem[] => {
-      const node = unwrap(ts, expression);
+      const node = unwrapExpression(ts, expression);
       if (ts.isIdentifier(node)) {
         const initializer = followConst ? constInitializer(ts, node) : undefined;
         return initializer ? textProblems(initializer, false) : [];
@@ -330,13 +330,13 @@ export default defineRule<Options>({
     };
 
     const isHtmlMode = (value: TS.Expression): boolean => {
-      const node = unwrap(ts, value);
+      const node = unwrapExpression(ts, value);
       const literal = staticString(ts, node);
       if (literal !== undefined) return /^html$/i.test(literal);
       if (ts.isPropertyAccessExpression(node)) return /^html$/i.test(node.name.text);
       if (ts.isIdentifier(node)) {
         const initializer = constInitializer(ts, node);
-        const text = initializer && staticString(ts, unwrap(ts, initializer));
+        const text = initializer && staticString(ts, unwrapExpression(ts, initializer));
         return text !== undefined && /^html$/i.test(text);
       }
       return false;
@@ -355,20 +355,6 @@ export default defineRule<Options>({
   },
 });
 
-/** Strips what does not change a value: parentheses, `as`, `satisfies`, `!` and `<T>` assertions. */
-function unwrap(ts: TypeScript, expression: TS.Expression): TS.Expression {
-  let node = expression;
-  while (
-    ts.isParenthesizedExpression(node) ||
-    ts.isAsExpression(node) ||
-    ts.isSatisfiesExpression(node) ||
-    ts.isNonNullExpression(node) ||
-    ts.isTypeAssertionExpression(node)
-  ) {
-    node = node.expression;
-  }
-  return node;
-}
 
 /** The outermost parenthesis or type assertion around an expression (the expression itself when none). */
 function outermostWrapper(ts: TypeScript, expression: TS.Node): TS.Node {

@@ -144,3 +144,22 @@ export function literalTextOffsets(ts: TypeScript, sourceFile: TS.SourceFile, li
   offsets.push(start + raw.length);
   return offsets.length === literal.text.length + 1 ? offsets : Array.from({ length: literal.text.length + 1 }, () => literal.getStart(sourceFile));
 }
+
+/**
+ * The expression that carries the value: inside parentheses and `as`, `satisfies`, `!`, `<T>`
+ * assertions, and (with `throughAwait`) `await`, none of which change what a rule reasons about.
+ */
+export function unwrapExpression(ts: TypeScript, expression: TS.Expression, throughAwait = false): TS.Expression {
+  let node = expression;
+  while (
+    ts.isParenthesizedExpression(node) ||
+    ts.isAsExpression(node) ||
+    ts.isSatisfiesExpression(node) ||
+    ts.isNonNullExpression(node) ||
+    ts.isTypeAssertionExpression(node) ||
+    (throughAwait && ts.isAwaitExpression(node))
+  ) {
+    node = node.expression;
+  }
+  return node;
+}

@@ -25,7 +25,7 @@ import type TS from 'typescript';
 import type { Truth } from '../../core/truth.js';
 import type { ImportGraph } from '../graph.js';
 import type { TypeScript } from '../rule.js';
-import { propertyNameText, staticString, walk, constInitializer } from './ast.js';
+import { constInitializer, propertyNameText, staticString, unwrapExpression, walk } from './ast.js';
 
 /** The method of a route registered with `.all()`: it answers every method. */
 export const ANY_METHOD = '*';
@@ -539,21 +539,7 @@ function functionName(ts: TypeScript, fn: TS.SignatureDeclaration): string {
 
 /** The expression inside parentheses, `as`, `satisfies`, `!`, `<T>` and `await`. */
 export function unwrap(ts: TypeScript, node: TS.Node): TS.Node {
-  let current = node;
-  for (;;) {
-    if (
-      ts.isParenthesizedExpression(current) ||
-      ts.isAsExpression(current) ||
-      ts.isSatisfiesExpression(current) ||
-      ts.isNonNullExpression(current) ||
-      ts.isTypeAssertionExpression(current) ||
-      ts.isAwaitExpression(current)
-    ) {
-      current = current.expression;
-    } else {
-      return current;
-    }
-  }
+  return ts.isExpression(node) ? unwrapExpression(ts, node, true) : node;
 }
 
 // ---------------------------------------------------------------------------------------------
