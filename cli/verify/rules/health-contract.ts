@@ -81,7 +81,7 @@ export default defineRule<Options, HealthFacts>({
   defaultOptions: { schema: DEFAULT_SCHEMA, route: '/health', exclude: DEFAULT_APP_EXCLUDE },
   // The handler's body may live in a builder module that never mentions Fastify: such modules
   // name the health fields (`status`, `uptime`) or the word health.
-  prefilter: new RegExp(`${FASTIFY_PREFILTER.source}|status|health|uptime`, 'i'),
+  prefilter: new RegExp(`${FASTIFY_PREFILTER.source}|\\bstatus\\s*[:,}]|health|uptime`, 'i'),
   scanFile(ctx) {
     const model = scanFastify(ctx.ts, ctx.sourceFile, ctx.position);
     const bodies = describeReturnedObjects(ctx.ts, model, ctx.position);

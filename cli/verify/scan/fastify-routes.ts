@@ -39,7 +39,8 @@ export const DEFAULT_APP_EXCLUDE = ['**/*.test.*', '**/*.spec.*', '**/__tests__/
  * Cheap text test for the files {@link scanFastify} has something to say about: they mention
  * Fastify, call a route or register method, or re-export names (a routes barrel).
  */
-export const FASTIFY_PREFILTER = /fastify|\.(?:get|post|put|patch|delete|head|options|all|route|register)\s*[<(]|export\s+(?:type\s+)?\{[^}]*\}\s*from/i;
+// A shorthand registration is recognised by its path literal: `.get(` alone matches every Map read.
+export const FASTIFY_PREFILTER = /fastify|\.(?:get|post|put|patch|delete|head|options|all)\s*(?:<[^>]*>)?\(\s*['"`]\/|\.(?:route|register)\s*[<(]|export\s+(?:type\s+)?\{[^}]*\}\s*from/i;
 
 /** A function of this file (by id) or a name imported from another module (`default` for a default import). */
 export type FunctionRef = { kind: 'function'; id: string } | { kind: 'import'; specifier: string; name: string };
