@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { TrtError } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
-import { loadTruth, type LoadedTruth } from '../core/truth.js';
+import { loadTruth } from '../core/truth.js';
 import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
 import { contentHash, defaultCachePath, readCache, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
 import { resolveActiveRules } from './config.js';
@@ -65,6 +65,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
 
   const entries = new Map<string, CacheEntry>();
   const work: WorkItem[] = [];
+  const pendingHashes = new Map<string, string>();
   for (const file of files) {
     const text = readSource(`${root}/${file}`);
     const hash = contentHash(text);
@@ -73,7 +74,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
       entries.set(file, cached);
     } else {
       work.push({ file, text, ...(cached && cached.hash === hash ? { cachedScan: cached.scan } : {}) });
-      entries.set(file, { hash, scan: cached?.scan ?? { imports: [], findings: [], facts: {}, parseError: false } });
+      pendingHashes.set(file, hash);
     }
   }
 
@@ -82,7 +83,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
   });
   for (const result of results) {
-    entries.set(result.file, { hash: entries.get(result.file)!.hash, scan: result.scan, resolutions: result.resolutions });
+    entries.set(result.file, { hash: pendingHashes.get(result.file)!, scan: result.scan, resolutions: result.resolutions });
   }
   if (useCache && work.length > 0) writeCache(cachePath, keys, entries);
 
@@ -186,11 +187,6 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     baselined,
     rules: active.map(({ rule, severity }) => ({ id: rule.id, description: rule.description, severity })),
   };
-}
-
-/** Loads the truth file the way `verify` does, for commands that only need the contract. */
-export function loadRepositoryTruth(root: string, truth?: string): LoadedTruth {
-  return loadTruth(resolve(truth ?? `${resolve(root)}/product/truth.yaml`));
 }
 
 function readSource(path: string): string {
