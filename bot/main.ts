@@ -1,6 +1,62 @@
 /**
- * The bot's single entrypoint (entrypoint.blessed in product/truth.yaml). The service itself is
- * the subject of an open issue; until it lands, starting it says so instead of pretending.
+ * The bot's single entrypoint (entrypoint.blessed in product/truth.yaml, `npm start`).
+ * Configuration problems stop the start with one line naming what to fix; SIGTERM and SIGINT
+ * stop gracefully (the standby takes over at once because the lock is released, not left to go
+ * stale).
  */
-process.stderr.write('trt-bot: the bot service is not built yet (see the open bot-core issue); nothing was started\n');
-process.exitCode = 2;
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startBot } from './app.js';
+import { MigrationError } from './db/migrate.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`trt-bot: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel, config.secretValues);
+  let bot;
+  try {
+    bot = await startBot(config, log);
+  } catch (error) {
+    const refused = error instanceof MigrationError;
+    log.fatal({ err: error }, refused ? 'start refused: migrations' : 'start failed');
+    process.stderr.write(`trt-bot: ${refused ? 'start refused' : 'start failed'}: ${error instanceof Error ? error.message : String(error)}\n`);
+    exitAfterFlush(log, refused ? 2 : 1);
+    return;
+  }
+  const running = bot;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      exitAfterFlush(log, 1);
+      return;
+    }
+    running.stop(signal).then(
+      () => exitAfterFlush(log, 0),
+      (error: unknown) => {
+        log.error({ err: error }, 'graceful stop failed');
+        exitAfterFlush(log, 1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** pino writes asynchronously: the last lines (why we stopped) must reach the log before exit. */
+function exitAfterFlush(log: Logger, code: number): void {
+  log.flush(() => process.exit(code));
+}
+
+await main();

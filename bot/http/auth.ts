@@ -1,0 +1,14 @@
+/** Secret comparison that takes the same time whatever the guess: digests first, so lengths never leak. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export function secretMatches(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
+  return match ? match[1]!.trim() : undefined;
+}
