@@ -15,6 +15,9 @@ import { createPool, describeDatabaseUrl } from './db/pool.js';
 import { buildServer } from './http/server.js';
 import { LeaderLock } from './lock/leader.js';
 import { BotMetrics } from './metrics.js';
+import { KieClient } from './generation/kie.js';
+import { loadModelRegistry } from './generation/models.js';
+import { GenerationService } from './generation/service.js';
 import { Dispatcher } from './queue/dispatcher.js';
 import { createTelegramBot } from './telegram/bot.js';
 
@@ -63,7 +66,18 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
     await database.start();
     cleanups.push(async () => database.stop());
 
-    const telegram = createTelegramBot({ token: config.telegramToken, apiRoot: config.telegramApiRoot, pool, log });
+    const models = loadModelRegistry(config.modelsFile);
+    const generation = new GenerationService({
+      pool,
+      log,
+      kie: config.kieApiKey ? new KieClient({ apiRoot: config.kieApiRoot, apiKey: config.kieApiKey }) : null,
+      models,
+      publicUrl: config.publicUrl,
+      callbackSecret: config.webhookSecret,
+      deadlineS: config.generationDeadlineS,
+      pollIntervalS: config.generationPollIntervalS,
+    });
+    const telegram = createTelegramBot({ token: config.telegramToken, apiRoot: config.telegramApiRoot, pool, log, models, generation });
     const dispatcher = new Dispatcher({
       pool,
       lockKey: config.lockKey,
@@ -72,6 +86,7 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       metrics,
       handle: (update, context) => telegram.handle(update, context),
       prepare: () => telegram.ready(),
+      tasks: generation.tasks(),
       // Called only once jobs run, which is after the lock below exists and made us ACTIVE.
       currentEpoch: () => lock.epoch,
     });
@@ -99,7 +114,20 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       },
     });
 
-    const server = buildServer({ config, log, pool, metrics, database, migrationFiles, lock: () => lock.facts(), startedAt });
+    const server = buildServer({
+      config,
+      log,
+      pool,
+      metrics,
+      database,
+      migrationFiles,
+      lock: () => lock.facts(),
+      startedAt,
+      generation,
+      answerCallbackQuery: async (callbackQueryId, text, flow) => {
+        await telegram.within(flow, () => telegram.bot.api.answerCallbackQuery(callbackQueryId, { text }));
+      },
+    });
     let serverClosed: Promise<void> | null = null;
     const closeServer = () => (serverClosed ??= server.close());
     cleanups.push(closeServer);

@@ -30,6 +30,12 @@ export interface BotConfig {
   queueCapacity: number;
   workers: number;
   bodyLimitBytes: number;
+  kieApiRoot: string;
+  /** null: generation is switched off (users are told so). */
+  kieApiKey: string | null;
+  modelsFile: string;
+  generationDeadlineS: number;
+  generationPollIntervalS: number;
   /** The values of every env.secret variable: redacted from every log line. */
   secretValues: string[];
 }
@@ -47,6 +53,8 @@ const DEFAULTS = {
   queueCapacity: 10000,
   workers: 4,
   bodyLimitBytes: 1048576,
+  generationDeadlineS: 600,
+  generationPollIntervalS: 15,
 };
 
 type Env = Record<string, string | undefined>;
@@ -108,6 +116,11 @@ export function configFrom(truth: Truth, env: Env, root: string, truthFile: stri
     queueCapacity: truth.queue?.capacity ?? DEFAULTS.queueCapacity,
     workers: truth.queue?.workers ?? DEFAULTS.workers,
     bodyLimitBytes: truth.security?.body_limit_bytes ?? DEFAULTS.bodyLimitBytes,
+    kieApiRoot: (optional('KIE_API_ROOT') ?? 'https://api.kie.ai').replace(/\/+$/, ''),
+    kieApiKey: optional('KIE_API_KEY'),
+    modelsFile: resolveFrom(root, truth.generation?.models ?? 'product/models.yaml'),
+    generationDeadlineS: truth.generation?.deadline_s ?? DEFAULTS.generationDeadlineS,
+    generationPollIntervalS: truth.generation?.poll_interval_s ?? DEFAULTS.generationPollIntervalS,
     secretValues,
   };
 }

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startBot } from './app.js';
 import { MigrationError } from './db/migrate.js';
+import { TrtError } from '../cli/core/errors.js';
 
 async function main(): Promise<void> {
   let config;
@@ -27,9 +28,12 @@ async function main(): Promise<void> {
   try {
     bot = await startBot(config, log);
   } catch (error) {
-    const refused = error instanceof MigrationError;
-    log.fatal({ err: error }, refused ? 'start refused: migrations' : 'start failed');
-    process.stderr.write(`trt-bot: ${refused ? 'start refused' : 'start failed'}: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Problems in files the operator controls (migrations, the model registry) refuse the start
+    // with what to fix; anything else is a failure with its stack in the log.
+    const refused = error instanceof MigrationError || error instanceof TrtError;
+    log.fatal({ err: error }, refused ? 'start refused' : 'start failed');
+    const details = error instanceof TrtError ? error.details.map((detail) => `\n  ${detail}`).join('') : '';
+    process.stderr.write(`trt-bot: ${refused ? 'start refused' : 'start failed'}: ${error instanceof Error ? error.message : String(error)}${details}\n`);
     exitAfterFlush(log, refused ? 2 : 1);
     return;
   }

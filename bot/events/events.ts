@@ -15,6 +15,17 @@ export const EVENT_NAMES = [
   'REPLY_SENT',
   'REPLY_FAILED',
   'PASSIVE_REJECT',
+  'GENERATION_RESERVED',
+  'GENERATION_REFUSED',
+  'KIE_TASK_CREATED',
+  'KIE_CALLBACK',
+  'KIE_CALLBACK_REJECTED',
+  'GENERATION_CAPTURED',
+  'GENERATION_FAILED',
+  'GENERATION_EXPIRED',
+  'CREDITS_GRANTED',
+  'PAYMENT_CREDITED',
+  'PAYMENT_DUPLICATE',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 export type EventLevel = 'info' | 'warn' | 'error';

@@ -9,12 +9,14 @@ import type pg from 'pg';
 import type { BotConfig } from '../config.js';
 import type { MigrationFile } from '../db/migrate.js';
 import type { DatabaseMonitor } from '../db/monitor.js';
+import type { GenerationService } from '../generation/service.js';
 import type { LockFacts } from '../lock/leader.js';
 import type { BotMetrics } from '../metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerHealthRoute } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
-import { registerWebhookRoute } from './routes/webhook.js';
+import { registerKieCallbackRoute } from './routes/kie-callback.js';
+import { registerWebhookRoute, type WebhookDeps } from './routes/webhook.js';
 
 export interface ServerDeps {
   config: BotConfig;
@@ -25,6 +27,8 @@ export interface ServerDeps {
   migrationFiles: MigrationFile[];
   lock: () => LockFacts;
   startedAt: number;
+  generation: GenerationService;
+  answerCallbackQuery: WebhookDeps['answerCallbackQuery'];
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -41,7 +45,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   registerHealthRoute(app, { config: deps.config, metrics: deps.metrics, startedAt: deps.startedAt, lock: deps.lock, database: () => deps.database.current() });
-  registerWebhookRoute(app, deps);
+  registerWebhookRoute(app, { ...deps, isActive: () => deps.lock().state === 'ACTIVE' });
+  registerKieCallbackRoute(app, { generation: deps.generation, log: deps.log });
   registerMetricsRoute(app, deps.metrics);
   registerAdminRoutes(app, { config: deps.config, log: deps.log, pool: deps.pool, migrationFiles: deps.migrationFiles });
   return app;

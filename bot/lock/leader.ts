@@ -21,6 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { withDeadline } from '../deadline.js';
 import { observeHolder, planTakeover, terminateHolder, type HolderObservation } from './holder.js';
 
 export type LockState = 'ACTIVE' | 'PASSIVE';
@@ -425,16 +426,6 @@ export class LeaderLock {
     if (this.#beatTimer) clearTimeout(this.#beatTimer);
     this.#beatTimer = null;
   }
-}
-
-/** `work`, or a rejection with `message` if it takes longer than `ms`. */
-function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-    timer.unref();
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The error's message, with the fix when the cause is a known set-up mistake. */

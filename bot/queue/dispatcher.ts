@@ -19,6 +19,8 @@ export interface DispatchContext {
   cid: string;
   updateId: number;
   chatId: number | null;
+  /** A PASSIVE instance already answered the update's callback query. */
+  passiveAnswered: boolean;
 }
 
 /** Runs one update through the bot; throwing means the handler failed (DISPATCH_FAIL). */
@@ -35,6 +37,8 @@ export interface DispatcherOptions {
   currentEpoch: () => number | null;
   /** Called before each update: infrastructure that must be ready (e.g. grammY's getMe). Throwing retries the job later. */
   prepare: () => Promise<void>;
+  /** Further durable jobs (generation steps), run under the same leadership guard. */
+  tasks?: Record<string, Task>;
 }
 
 /** The leader epoch changed under a running job: its result must not be committed. */
@@ -97,7 +101,7 @@ export class Dispatcher {
       noHandleSignals: true,
       pollInterval: 1000,
       logger: workerLogger(log),
-      taskList: { [DISPATCH_TASK]: this.dispatchTask(epoch) },
+      taskList: { ...this.guardedTasks(epoch), [DISPATCH_TASK]: this.dispatchTask(epoch) },
     });
     if (this.epoch !== epoch) {
       await runner.stop('leadership lost while starting');
@@ -125,9 +129,25 @@ export class Dispatcher {
     }
   }
 
+  private leading(epoch: number): boolean {
+    return this.epoch === epoch && this.options.currentEpoch() === epoch;
+  }
+
+  private guardedTasks(epoch: number): Record<string, Task> {
+    return Object.fromEntries(
+      Object.entries(this.options.tasks ?? {}).map(([name, task]) => [
+        name,
+        ((payload, helpers) => {
+          if (!this.leading(epoch)) throw new FencedError(`leadership epoch ${epoch} is over; the current ACTIVE will run this ${name} job`);
+          return task(payload, helpers);
+        }) satisfies Task,
+      ]),
+    );
+  }
+
   private dispatchTask(epoch: number): Task {
     return async (payload) => {
-      if (this.epoch !== epoch || this.options.currentEpoch() !== epoch) throw new FencedError(`leadership epoch ${epoch} is over; the current ACTIVE will run this update`);
+      if (!this.leading(epoch)) throw new FencedError(`leadership epoch ${epoch} is over; the current ACTIVE will run this update`);
       const updateId = Number((payload as { update_id?: unknown }).update_id);
       if (!Number.isSafeInteger(updateId)) {
         this.options.log.error({ payload }, 'dispatch job without a usable update_id; dropped');
@@ -148,8 +168,8 @@ export class Dispatcher {
       // A takeover's new leader may find the update locked by the deposed one mid-handler: it
       // waits for that transaction to end rather than running the update twice at once.
       await client.query("SET LOCAL lock_timeout = '30s'");
-      const found = await client.query<{ cid: string; chat_id: string | null; payload: unknown; processed: boolean }>(
-        'SELECT cid, chat_id::text, payload, processed_at IS NOT NULL AS processed FROM inbox WHERE update_id = $1::bigint FOR UPDATE',
+      const found = await client.query<{ cid: string; chat_id: string | null; payload: unknown; processed: boolean; passive_answered: boolean }>(
+        'SELECT cid, chat_id::text, payload, processed_at IS NOT NULL AS processed, passive_answered FROM inbox WHERE update_id = $1::bigint FOR UPDATE',
         [updateId],
       );
       const row = found.rows[0];
@@ -158,7 +178,7 @@ export class Dispatcher {
         open = false;
         return;
       }
-      const context: DispatchContext = { cid: row.cid, updateId, chatId: row.chat_id === null ? null : Number(row.chat_id) };
+      const context: DispatchContext = { cid: row.cid, updateId, chatId: row.chat_id === null ? null : Number(row.chat_id), passiveAnswered: row.passive_answered };
       let event: NewEvent;
       try {
         await handle(row.payload, context);

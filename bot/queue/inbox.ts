@@ -13,14 +13,16 @@ export interface IncomingUpdate {
   chatId: number | null;
   cid: string;
   payload: unknown;
+  /** This (PASSIVE) instance answers the update's callback query itself. */
+  passiveAnswered: boolean;
 }
 
 export type StoreOutcome = { stored: true } | { stored: false; cid: string };
 
 const STORE_SQL = `
 WITH ins AS (
-  INSERT INTO inbox (update_id, chat_id, cid, payload)
-  VALUES ($1::bigint, $2::bigint, $3::text, $4::jsonb)
+  INSERT INTO inbox (update_id, chat_id, cid, payload, passive_answered)
+  VALUES ($1::bigint, $2::bigint, $3::text, $4::jsonb, $8::boolean)
   ON CONFLICT (update_id) DO NOTHING
   RETURNING update_id
 ), job AS (
@@ -46,6 +48,7 @@ export async function storeUpdate(pool: pg.Pool, update: IncomingUpdate, kind: s
     DISPATCH_TASK,
     laneFor(update.chatId),
     JSON.stringify({ kind }),
+    update.passiveAnswered,
   ]);
   const row = result.rows[0]!;
   return row.stored > 0 ? { stored: true } : { stored: false, cid: row.original_cid ?? update.cid };

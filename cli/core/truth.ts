@@ -3,11 +3,8 @@
  * schema problem back to its YAML line so the user can fix all of them in one pass.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { TrtError } from './errors.js';
-import { packageFile } from './package-root.js';
+import { parseYamlWithSchema, type YamlSchemaCheck } from './yaml-schema.js';
 
 export type Severity = 'error' | 'warn';
 export type SeveritySetting = Severity | 'off';
@@ -49,6 +46,7 @@ export interface Truth {
     stale_idle_s?: number;
   };
   queue?: { capacity?: number; workers?: number };
+  generation?: { models?: string; deadline_s?: number; poll_interval_s?: number };
   security?: { webhook_secret_env?: string; admin_secret_env?: string; body_limit_bytes?: number };
   legacy?: { quarantine?: string };
   required_files?: string[];
@@ -76,17 +74,13 @@ export interface LoadedTruth {
   lineOf(path: readonly (string | number)[]): number;
 }
 
-let compiledValidator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } | undefined;
-
-function validator() {
-  if (!compiledValidator) {
-    const require = createRequire(import.meta.url);
-    const schema = require(packageFile('schemas/truth.schema.json')) as object;
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    compiledValidator = ajv.compile(schema);
-  }
-  return compiledValidator;
-}
+const TRUTH_CHECK: YamlSchemaCheck = {
+  schema: 'schemas/truth.schema.json',
+  codes: { yaml: 'TRUTH_INVALID_YAML', schema: 'TRUTH_SCHEMA' },
+  minimum: '`version: 1`',
+  // The only oneOf in the truth schema is a rule setting.
+  describe: (error) => (error.keyword === 'oneOf' ? 'must be a severity ("error", "warn", "off") or { severity, options }' : undefined),
+};
 
 /** Reads and validates a truth file; throws a {@link TrtError} naming every problem. */
 export function loadTruth(path: string): LoadedTruth {
@@ -105,165 +99,6 @@ export function loadTruth(path: string): LoadedTruth {
 
 /** Validates truth text already in memory (the pure core of {@link loadTruth}). */
 export function parseTruth(text: string, path: string): LoadedTruth {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
-
-  if (document.errors.length > 0) {
-    throw new TrtError(
-      'TRUTH_INVALID_YAML',
-      `${path} is not valid YAML (${document.errors.length} problem${document.errors.length === 1 ? '' : 's'})`,
-      'fix the YAML syntax at the lines named above',
-      document.errors.map((error) => `${path}:${lineAt(error.pos[0])}: ${firstLine(error.message)}`),
-    );
-  }
-
-  let data: unknown;
-  try {
-    data = document.toJS();
-  } catch (error) {
-    // e.g. a billion-laughs file: more alias expansions than the parser allows.
-    throw new TrtError('TRUTH_INVALID_YAML', `${path} cannot be read as YAML (${firstLine(error instanceof Error ? error.message : String(error))})`, 'write the values out instead of through aliases');
-  }
-  const lineOf = (jsonPath: readonly (string | number)[]): number => {
-    const node = nodeAt(document.contents, jsonPath);
-    return node?.range ? lineAt(node.range[0]) : 1;
-  };
-
-  const validate = validator();
-  if (!validate(data)) {
-    const errors = validate.errors ?? [];
-    // The pattern a property name failed, reported by ajv beside the propertyNames error.
-    const namePattern = (error: ErrorObject) =>
-      errors.find((inner) => inner.keyword === 'pattern' && inner.instancePath === error.instancePath && inner.propertyName === (error.params as { propertyName?: string }).propertyName)
-        ?.params.pattern as string | undefined;
-    const problems = reportableErrors(errors, data)
-      .map((error) => {
-        const jsonPath = pointerToPath(error.instancePath);
-        const keyPath = problemKeyPath(error, jsonPath);
-        const line = lineOfKey(document.contents, keyPath, lineAt) ?? lineOf(jsonPath);
-        return { line, text: `${path}:${line}: ${displayPath(keyPath)} ${describe(error, data, namePattern(error))}` };
-      })
-      .sort((a, b) => a.line - b.line)
-      .map((problem) => problem.text);
-    throw new TrtError(
-      'TRUTH_SCHEMA',
-      `${path} does not match schemas/truth.schema.json (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
-      'fix each line above; editors that read the `# yaml-language-server: $schema=` line complete and check keys as you type',
-      problems,
-    );
-  }
+  const { data, lineOf } = parseYamlWithSchema(text, path, TRUTH_CHECK);
   return { truth: data as Truth, path, text, lineOf };
-}
-
-/** Where a problem is: the key itself for an unknown or badly named key, else the value. */
-function problemKeyPath(error: ErrorObject, jsonPath: (string | number)[]): (string | number)[] {
-  if (error.keyword === 'additionalProperties') return [...jsonPath, String((error.params as { additionalProperty: string }).additionalProperty)];
-  if (error.keyword === 'propertyNames') return [...jsonPath, String((error.params as { propertyName: string }).propertyName)];
-  return jsonPath;
-}
-
-/**
- * The errors worth showing, one per problem. ajv reports a bad property name twice (the inner
- * pattern error, then `propertyNames`): the second one, which names the key, is kept. A failed
- * `oneOf` (a rule setting) reports every branch's complaint: when the value went wrong inside
- * the object form (`options` not an object, an unknown key) those precise errors are kept;
- * otherwise the `oneOf` summary alone says what the value may be.
- */
-function reportableErrors(errors: readonly ErrorObject[], data: unknown): ErrorObject[] {
-  const named = errors.filter((error) => error.propertyName === undefined);
-  const oneOfPaths = new Set(named.filter((error) => error.keyword === 'oneOf').map((error) => error.instancePath));
-  const isUnder = (error: ErrorObject, path: string) => error.instancePath.startsWith(`${path}/`);
-  const isPreciseAt = (error: ErrorObject, path: string) =>
-    isUnder(error, path) || (error.instancePath === path && (error.keyword === 'additionalProperties' || error.keyword === 'required'));
-  const precise = new Set([...oneOfPaths].filter((path) => isObject(valueAt(data, path)) && named.some((error) => isPreciseAt(error, path))));
-  return named.filter((error) => {
-    for (const path of oneOfPaths) {
-      if (error.instancePath !== path && !isUnder(error, path)) continue;
-      if (precise.has(path)) return isPreciseAt(error, path);
-      return error.keyword === 'oneOf';
-    }
-    return true;
-  });
-}
-
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function valueAt(data: unknown, pointer: string): unknown {
-  let value = data;
-  for (const part of pointerToPath(pointer)) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string | number, unknown>)[part];
-  }
-  return value;
-}
-
-function describe(error: ErrorObject, data: unknown, namePattern: string | undefined): string {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return 'is not a known key (check its spelling; the schema lists the allowed keys)';
-    case 'enum':
-      return `must be one of ${(params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
-    case 'const':
-      return `must be ${JSON.stringify(params.allowedValue)}`;
-    case 'required':
-      return `is missing the required key "${String(params.missingProperty)}"`;
-    case 'oneOf':
-      return 'must be a severity ("error", "warn", "off") or { severity, options }';
-    case 'propertyNames':
-      return namePattern ? `is not an allowed name here (names must match ${JSON.stringify(namePattern)})` : 'is not an allowed name here';
-    case 'type':
-      return error.instancePath === '' && (data === null || data === undefined)
-        ? 'is empty: the file needs at least `version: 1`'
-        : `must be ${String(params.type)}`;
-    default:
-      return error.message ?? 'is invalid';
-  }
-}
-
-function displayPath(path: readonly (string | number)[]): string {
-  if (path.length === 0) return '(top level)';
-  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
-}
-
-function pointerToPath(pointer: string): (string | number)[] {
-  if (!pointer) return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-function nodeAt(root: unknown, path: readonly (string | number)[]): YamlNode | undefined {
-  let node = root as YamlNode | null | undefined;
-  for (const part of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(part));
-      node = pair?.value as YamlNode | undefined;
-    } else if (isSeq(node) && typeof part === 'number') {
-      node = node.items[part] as YamlNode | undefined;
-    } else {
-      return undefined;
-    }
-  }
-  return node ?? undefined;
-}
-
-/** The line of the key itself (for unknown keys the value may sit on another line). */
-function lineOfKey(root: unknown, path: readonly (string | number)[], lineAt: (offset: number) => number): number | undefined {
-  if (path.length === 0) return undefined;
-  const parent = nodeAt(root, path.slice(0, -1));
-  const last = path[path.length - 1];
-  if (!isMap(parent)) return undefined;
-  const pair = parent.items.find((item) => isScalar(item.key) && String(item.key.value) === String(last));
-  const key = pair?.key as YamlNode | undefined;
-  return key?.range ? lineAt(key.range[0]) : undefined;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
 }

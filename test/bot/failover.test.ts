@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramEmulator } from '../../emulators/telegram/server.js';
-import { eventually, freePort, sleep, spawnBot, TEST_TOKEN, TEST_WEBHOOK_SECRET, textUpdate, writeTestTruth, type BotProcess } from '../support/bot.js';
+import { eventually, freePort, sleep, spawnBot, TEST_TOKEN, TEST_WEBHOOK_SECRET, testPool, textUpdate, writeTestTruth, type BotProcess } from '../support/bot.js';
 import { startTestPostgres, type TestPostgres } from '../support/postgres.js';
 
 let database: TestPostgres;
@@ -42,7 +42,7 @@ async function startPair(name: string, database_: Record<string, number>): Promi
     const states = await Promise.all(bots.map(healthOf));
     return states.filter((state) => state?.active).length === 1 ? true : undefined;
   });
-  return { sql: new pg.Pool({ connectionString: databaseUrl }), bots };
+  return { sql: testPool(databaseUrl), bots };
 }
 
 async function activeAndPassive(bots: BotProcess[]): Promise<[BotProcess, BotProcess]> {

@@ -17,6 +17,7 @@ import {
   startTestBot,
   TEST_TOKEN,
   TEST_WEBHOOK_SECRET,
+  testPool,
   textUpdate,
   writeTestTruth,
 } from '../support/bot.js';
@@ -52,7 +53,7 @@ beforeAll(async () => {
   const truthFile = writeTestTruth({ database: { heartbeat_interval_s: 1, stale_heartbeat_s: 30 } });
   active = await startTestBot({ databaseUrl, telegramApiRoot: emulator.apiRoot, truthFile });
   passive = await startTestBot({ databaseUrl, telegramApiRoot: emulator.apiRoot, truthFile });
-  sql = new pg.Pool({ connectionString: databaseUrl });
+  sql = testPool(databaseUrl);
 });
 
 afterAll(async () => {

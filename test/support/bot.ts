@@ -7,10 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { startBot, type RunningBot } from '../../bot/app.js';
 import { configFrom, type BotConfig } from '../../bot/config.js';
+import { createPool } from '../../bot/db/pool.js';
 import { loadTruth } from '../../cli/core/truth.js';
 import { packageFile, packageRoot } from '../../cli/core/package-root.js';
 
@@ -172,4 +174,12 @@ export async function adminGet<T>(url: string, path: string): Promise<T> {
   const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${TEST_ADMIN_SECRET}` } });
   if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/**
+ * A pool for a test's own queries. Through the bot's createPool: pg's pool.end() resolves before
+ * its sockets close, so a server stopped right after would otherwise raise an unhandled error.
+ */
+export function testPool(databaseUrl: string): pg.Pool {
+  return createPool(databaseUrl, 'trt-test', pino({ level: 'silent' }));
 }

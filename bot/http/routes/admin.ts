@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { BotConfig } from '../../config.js';
 import { migrationStatus, type MigrationFile } from '../../db/migrate.js';
-import { queryEvents } from '../../events/events.js';
+import { addEntry, balanceOf } from '../../billing/ledger.js';
+import { queryEvents, recordEvent } from '../../events/events.js';
 import { bearerToken, secretMatches } from '../auth.js';
 
 export interface AdminDeps {
@@ -62,6 +63,36 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           return { events };
         } catch (error) {
           deps.log.error({ err: error }, 'events query failed');
+          return reply.code(503).send({ error: 'the database is unavailable; retry later' });
+        }
+      },
+    );
+
+    admin.post<{ Body: { chat_id: number; amount: number; ref: string } }>(
+      '/admin/credits',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['chat_id', 'amount', 'ref'],
+            properties: {
+              chat_id: { type: 'integer' },
+              amount: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+              ref: { type: 'string', minLength: 1, maxLength: 200 },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const { chat_id: chatId, amount, ref } = request.body;
+        try {
+          const outcome = await addEntry(deps.pool, { chatId, kind: 'grant', amount, ref: `admin:${ref}`, cid: null });
+          const balance = await balanceOf(deps.pool, chatId);
+          if (outcome === 'added') await recordEvent(deps.pool, deps.log, { event: 'CREDITS_GRANTED', level: 'info', cid: null, updateId: null, chatId, data: { amount, ref, balance } });
+          return { applied: outcome === 'added', balance };
+        } catch (error) {
+          deps.log.error({ err: error }, 'credit grant failed');
           return reply.code(503).send({ error: 'the database is unavailable; retry later' });
         }
       },

@@ -9,10 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { BotConfig } from '../../config.js';
+import { withDeadline } from '../../deadline.js';
 import { recordEvent } from '../../events/events.js';
 import type { DatabaseMonitor } from '../../db/monitor.js';
 import type { BotMetrics } from '../../metrics.js';
 import { storeUpdate } from '../../queue/inbox.js';
+import { PASSIVE_NOTICE } from '../../telegram/texts.js';
 import { checkUpdate } from '../../telegram/update.js';
 import { secretMatches } from '../auth.js';
 
@@ -24,7 +26,14 @@ export interface WebhookDeps {
   database: DatabaseMonitor;
   metrics: BotMetrics;
   log: Logger;
+  /** Whether this instance processes updates (ACTIVE) right now. */
+  isActive: () => boolean;
+  /** Answers a callback query from the request path, recorded under the update's cid. */
+  answerCallbackQuery: (callbackQueryId: string, text: string, flow: { cid: string; updateId: number; chatId: number | null }) => Promise<void>;
 }
+
+/** Telegram shows a spinner until a callback query is answered: the PASSIVE answers within this. */
+const PASSIVE_ANSWER_TIMEOUT_MS = 800;
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): void {
   const { config, pool, database, metrics, log } = deps;
@@ -59,10 +68,14 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
           log.warn({ event: 'UPDATE_REJECTED', cid, update_id: check.updateId, depth, capacity: config.queueCapacity }, 'UPDATE_REJECTED: backpressure, the backlog is over queue.capacity; Telegram will retry');
           return reply.code(503).header('retry-after', '5').send({ ok: false, error: 'backlog over capacity, retry later' });
         }
-        const outcome = await storeUpdate(pool, { updateId: check.updateId, chatId: check.chatId, cid, payload: request.body }, check.kind);
+        // A standby cannot act on a button press, but the user must not stare at a spinner: it
+        // answers with the notice now, and the ACTIVE does the work from the stored update.
+        const callbackQueryId = !deps.isActive() && check.kind === 'callback_query' ? callbackQueryIdOf(request.body) : null;
+        const outcome = await storeUpdate(pool, { updateId: check.updateId, chatId: check.chatId, cid, payload: request.body, passiveAnswered: callbackQueryId !== null }, check.kind);
         if (outcome.stored) {
           database.noteStored();
           metrics.updateSeen('received');
+          if (callbackQueryId !== null) await answerAsPassive(deps, callbackQueryId, { cid, updateId: check.updateId, chatId: check.chatId });
           return reply.code(200).send({ ok: true, cid, status: 'stored' });
         }
         metrics.updateSeen('duplicate');
@@ -74,6 +87,22 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
       }
     },
   );
+}
+
+async function answerAsPassive(deps: WebhookDeps, callbackQueryId: string, flow: { cid: string; updateId: number; chatId: number | null }): Promise<void> {
+  const { pool, log } = deps;
+  try {
+    await withDeadline(deps.answerCallbackQuery(callbackQueryId, PASSIVE_NOTICE, flow), PASSIVE_ANSWER_TIMEOUT_MS, `no answer from Telegram within ${PASSIVE_ANSWER_TIMEOUT_MS} ms`);
+    await recordEvent(pool, log, { event: 'PASSIVE_REJECT', level: 'info', ...flow, data: { kind: 'callback_query', answered: true } });
+  } catch (error) {
+    // The update is stored: the ACTIVE processes it; only the notice is lost.
+    await recordEvent(pool, log, { event: 'PASSIVE_REJECT', level: 'warn', ...flow, data: { kind: 'callback_query', answered: false, error: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);
+  }
+}
+
+function callbackQueryIdOf(body: unknown): string | null {
+  const id = (body as { callback_query?: { id?: unknown } }).callback_query?.id;
+  return typeof id === 'string' ? id : null;
 }
 
 /** A short correlation id: unique enough across the bot's lifetime, short enough to read in logs. */
