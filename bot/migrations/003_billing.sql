@@ -22,11 +22,16 @@ CREATE TABLE IF NOT EXISTS credit_ledger (
 -- The balance query (sum by chat) reads only this index.
 CREATE INDEX IF NOT EXISTS credit_ledger_chat_amount_idx ON credit_ledger (chat_id) INCLUDE (amount);
 
+-- UPDATE first: an INSERT … ON CONFLICT DO UPDATE checks the CHECK constraint against the row it
+-- proposes to insert, so a reserve (negative) would be refused even on a funded account.
 CREATE OR REPLACE FUNCTION credit_ledger_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO credit_accounts AS account (chat_id, balance)
-  VALUES (NEW.chat_id, NEW.amount)
-  ON CONFLICT (chat_id) DO UPDATE SET balance = account.balance + EXCLUDED.balance, updated_at = clock_timestamp();
+  UPDATE credit_accounts SET balance = balance + NEW.amount, updated_at = clock_timestamp() WHERE chat_id = NEW.chat_id;
+  IF NOT FOUND THEN
+    INSERT INTO credit_accounts AS account (chat_id, balance)
+    VALUES (NEW.chat_id, NEW.amount)
+    ON CONFLICT (chat_id) DO UPDATE SET balance = account.balance + EXCLUDED.balance, updated_at = clock_timestamp();
+  END IF;
   RETURN NEW;
 END
 $$;

@@ -23,6 +23,7 @@ export const TEST_ADMIN_SECRET = 'test-admin-secret-0123456789';
 export interface TruthOverrides {
   database?: Record<string, number>;
   queue?: Record<string, number>;
+  generation?: Record<string, number>;
 }
 
 /** A copy of product/truth.yaml with the given database/queue settings replaced. */
@@ -30,6 +31,7 @@ export function writeTestTruth(overrides: TruthOverrides = {}): string {
   const truth = parse(readFileSync(packageFile('product/truth.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
   truth.database = { ...truth.database, ...overrides.database };
   truth.queue = { ...truth.queue, ...overrides.queue };
+  truth.generation = { ...truth.generation, ...overrides.generation };
   const path = join(mkdtempSync(join(tmpdir(), 'trt-truth-')), 'truth.yaml');
   writeFileSync(path, stringify(truth));
   return path;
@@ -40,7 +42,11 @@ export interface BotEnv {
   telegramApiRoot: string;
   truthFile: string;
   port?: number;
+  publicUrl?: string;
+  kieApiRoot?: string;
 }
+
+export const TEST_KIE_KEY = 'test-kie-api-key-0123456789';
 
 export function botEnvironment(env: BotEnv): Record<string, string> {
   return {
@@ -53,6 +59,8 @@ export function botEnvironment(env: BotEnv): Record<string, string> {
     HOST: '127.0.0.1',
     PORT: String(env.port ?? 0),
     LOG_LEVEL: process.env.TRT_TEST_LOG_LEVEL ?? 'warn',
+    ...(env.publicUrl ? { PUBLIC_URL: env.publicUrl } : {}),
+    ...(env.kieApiRoot ? { KIE_API_ROOT: env.kieApiRoot, KIE_API_KEY: TEST_KIE_KEY } : {}),
   };
 }
 
@@ -161,6 +169,20 @@ export function textUpdate(updateId: number, chatId: number, text: string, first
   };
 }
 
+/** A button press: a callback query on a message the bot sent to the chat. */
+export function callbackUpdate(updateId: number, chatId: number, data: string, firstName = 'Test'): Record<string, unknown> {
+  return {
+    update_id: updateId,
+    callback_query: {
+      id: `cq-${updateId}`,
+      from: { id: chatId, is_bot: false, first_name: firstName },
+      chat_instance: `ci-${chatId}`,
+      data,
+      message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: 'private', first_name: firstName }, text: 'menu' },
+    },
+  };
+}
+
 export async function postUpdate(url: string, update: unknown, secret: string | null = TEST_WEBHOOK_SECRET): Promise<{ status: number; body: string }> {
   const response = await fetch(`${url}/webhook`, {
     method: 'POST',
@@ -168,6 +190,16 @@ export async function postUpdate(url: string, update: unknown, secret: string | 
     body: typeof update === 'string' ? update : JSON.stringify(update),
   });
   return { status: response.status, body: await response.text() };
+}
+
+export async function adminPost<T>(url: string, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_ADMIN_SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
 }
 
 export async function adminGet<T>(url: string, path: string): Promise<T> {
