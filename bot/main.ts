@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
-import { startBot } from './app.js';
+import { startBot, type RunningBot } from './app.js';
 import { MigrationError } from './db/migrate.js';
 import { TrtError } from '../cli/core/errors.js';
 
@@ -24,26 +24,21 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel, config.secretValues);
-  let bot;
-  try {
-    bot = await startBot(config, log);
-  } catch (error) {
-    // Problems in files the operator controls (migrations, the model registry) refuse the start
-    // with what to fix; anything else is a failure with its stack in the log.
-    const refused = error instanceof MigrationError || error instanceof TrtError;
-    log.fatal({ err: error }, refused ? 'start refused' : 'start failed');
-    const details = error instanceof TrtError ? error.details.map((detail) => `\n  ${detail}`).join('') : '';
-    process.stderr.write(`trt-bot: ${refused ? 'start refused' : 'start failed'}: ${error instanceof Error ? error.message : String(error)}${details}\n`);
-    exitAfterFlush(log, refused ? 2 : 1);
-    return;
-  }
-  const running = bot;
+  // Signals are handled from the first moment: a SIGTERM during the start (a deploy cancelled,
+  // a test) must still end in a graceful stop, not in the default kill.
+  let running: RunningBot | null = null;
+  let pending: NodeJS.Signals | null = null;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
       log.warn({ signal }, 'second signal: exiting without waiting');
       exitAfterFlush(log, 1);
+      return;
+    }
+    if (!running) {
+      pending = signal;
+      log.info({ signal }, 'signal during start: stopping as soon as the start completes');
       return;
     }
     running.stop(signal).then(
@@ -56,6 +51,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  try {
+    running = await startBot(config, log);
+  } catch (error) {
+    // Problems in files the operator controls (migrations, the model registry) refuse the start
+    // with what to fix; anything else is a failure with its stack in the log.
+    const refused = error instanceof MigrationError || error instanceof TrtError;
+    log.fatal({ err: error }, refused ? 'start refused' : 'start failed');
+    const details = error instanceof TrtError ? error.details.map((detail) => `\n  ${detail}`).join('') : '';
+    process.stderr.write(`trt-bot: ${refused ? 'start refused' : 'start failed'}: ${error instanceof Error ? error.message : String(error)}${details}\n`);
+    exitAfterFlush(log, refused ? 2 : 1);
+    return;
+  }
+  if (pending) {
+    signals -= 1;
+    onSignal(pending);
+  }
 }
 
 /** pino writes asynchronously: the last lines (why we stopped) must reach the log before exit. */

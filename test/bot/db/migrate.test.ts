@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,7 +11,8 @@ import { applyMigrations, migrationStatus, MigrationError, readMigrations } from
 import { startTestPostgres, type TestPostgres } from '../../support/postgres.js';
 
 const REPO_MIGRATIONS = fileURLToPath(new URL('../../../bot/migrations/', import.meta.url));
-const REPO_FILES = ['001_migration_history.sql', '002_core.sql'];
+// The repository's own migrations, whatever they are today; test files are numbered after them.
+const REPO_FILES = readdirSync(REPO_MIGRATIONS).filter((name) => name.endsWith('.sql')).sort();
 const LOCK_KEY = 74110001;
 const silent = pino({ level: 'silent' });
 
@@ -118,7 +119,7 @@ describe('applyMigrations', () => {
     const dir = migrationsFolder();
     await applyMigrations(pool, dir, { lockKey: LOCK_KEY, log: silent });
     appendFileSync(join(dir, '002_core.sql'), '\nCREATE TABLE sneaked_in (id int);\n');
-    writeFileSync(join(dir, '003_next.sql'), 'CREATE TABLE next_table (id int);\n');
+    writeFileSync(join(dir, '900_next.sql'), 'CREATE TABLE next_table (id int);\n');
 
     const attempt = applyMigrations(pool, dir, { lockKey: LOCK_KEY, log: silent });
 
@@ -134,24 +135,24 @@ describe('applyMigrations', () => {
   it('rolls back a failing file alone, naming it and PostgreSQL’s message; earlier files stay applied', async () => {
     const pool = await freshPool();
     const dir = migrationsFolder({
-      '003_broken.sql': 'CREATE TABLE half_done (id int);\n\nSELECT * FROM no_such_table;\n',
-      '004_after.sql': 'CREATE TABLE after_broken (id int);\n',
+      '900_broken.sql': 'CREATE TABLE half_done (id int);\n\nSELECT * FROM no_such_table;\n',
+      '901_after.sql': 'CREATE TABLE after_broken (id int);\n',
     });
 
     const attempt = applyMigrations(pool, dir, { lockKey: LOCK_KEY, log: silent });
 
     await expect(attempt).rejects.toThrow(MigrationError);
     await expect(attempt).rejects.toThrow(
-      'migration 003_broken.sql failed at line 3: relation "no_such_table" does not exist; it was rolled back (the migrations before it stay applied): fix the file and start again',
+      'migration 900_broken.sql failed at line 3: relation "no_such_table" does not exist; it was rolled back (the migrations before it stay applied): fix the file and start again',
     );
     expect((await history(pool)).map((row) => row.name)).toEqual(REPO_FILES);
     expect(await tableExists(pool, 'half_done')).toBe(false);
     expect(await tableExists(pool, 'after_broken')).toBe(false);
     expect(await advisoryLocks(pool)).toBe(0);
 
-    writeFileSync(join(dir, '003_broken.sql'), 'CREATE TABLE half_done (id int);\n');
+    writeFileSync(join(dir, '900_broken.sql'), 'CREATE TABLE half_done (id int);\n');
     const fixed = await applyMigrations(pool, dir, { lockKey: LOCK_KEY, log: silent });
-    expect(fixed).toEqual({ applied: ['003_broken.sql', '004_after.sql'], alreadyApplied: REPO_FILES });
+    expect(fixed).toEqual({ applied: ['900_broken.sql', '901_after.sql'], alreadyApplied: REPO_FILES });
   });
 
   it('serialises two instances starting together: both succeed, each file is applied once', async () => {
@@ -187,9 +188,9 @@ describe('applyMigrations', () => {
 
   it('warns about an applied migration whose file is gone, and goes on', async () => {
     const pool = await freshPool();
-    const dir = migrationsFolder({ '003_old.sql': 'CREATE TABLE old_table (id int);\n' });
+    const dir = migrationsFolder({ '900_old.sql': 'CREATE TABLE old_table (id int);\n' });
     await applyMigrations(pool, dir, { lockKey: LOCK_KEY, log: silent });
-    rmSync(join(dir, '003_old.sql'));
+    rmSync(join(dir, '900_old.sql'));
     const { log, lines } = capturingLogger();
 
     const result = await applyMigrations(pool, dir, { lockKey: LOCK_KEY, log });
@@ -197,8 +198,8 @@ describe('applyMigrations', () => {
     expect(result).toEqual({ applied: [], alreadyApplied: REPO_FILES });
     const warnings = lines().filter((line) => line.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ migration: '003_old.sql' });
-    expect(warnings[0]!.msg).toContain('003_old.sql is recorded as applied but its file is no longer in');
+    expect(warnings[0]).toMatchObject({ migration: '900_old.sql' });
+    expect(warnings[0]!.msg).toContain('900_old.sql is recorded as applied but its file is no longer in');
   });
 });
 
@@ -239,11 +240,11 @@ describe('migrationStatus', () => {
     const dir = migrationsFolder();
     await applyMigrations(pool, dir, { lockKey: LOCK_KEY, log: silent });
     appendFileSync(join(dir, '002_core.sql'), '\n-- edited\n');
-    writeFileSync(join(dir, '003_next.sql'), 'SELECT 1;\n');
+    writeFileSync(join(dir, '900_next.sql'), 'SELECT 1;\n');
 
     expect(await migrationStatus(pool, readMigrations(dir))).toEqual({
       applied: REPO_FILES,
-      pending: ['003_next.sql'],
+      pending: ['900_next.sql'],
       changed: ['002_core.sql'],
     });
   });
