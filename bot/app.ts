@@ -1,6 +1,6 @@
 /**
  * Wires the bot together and owns its lifecycle: database (embedded when no DATABASE_URL),
- * migrations, the HTTP server, the leader lock and the dispatcher. Only the ACTIVE instance
+ * migrations, the HTTP server, the leader lock, the update processor and the job runner. Only the ACTIVE instance
  * processes and registers the webhook; every instance stores updates and answers /health.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,7 +18,8 @@ import { BotMetrics } from './metrics.js';
 import { KieClient } from './generation/kie.js';
 import { loadModelRegistry } from './generation/models.js';
 import { GenerationService } from './generation/service.js';
-import { Dispatcher } from './queue/dispatcher.js';
+import { JobRunner } from './queue/job-runner.js';
+import { UpdateProcessor } from './queue/processor.js';
 import { createTelegramBot } from './telegram/bot.js';
 
 export interface RunningBot {
@@ -78,7 +79,8 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       pollIntervalS: config.generationPollIntervalS,
     });
     const telegram = createTelegramBot({ token: config.telegramToken, apiRoot: config.telegramApiRoot, pool, log, models, generation });
-    const dispatcher = new Dispatcher({
+    // currentEpoch is called only once work runs, which is after the lock below exists and made us ACTIVE.
+    const processor = new UpdateProcessor({
       pool,
       lockKey: config.lockKey,
       workers: config.workers,
@@ -86,10 +88,9 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       metrics,
       handle: (update, context) => telegram.handle(update, context),
       prepare: () => telegram.ready(),
-      tasks: generation.tasks(),
-      // Called only once jobs run, which is after the lock below exists and made us ACTIVE.
       currentEpoch: () => lock.epoch,
     });
+    const jobs = new JobRunner({ pool, workers: config.workers, log, tasks: generation.tasks(), currentEpoch: () => lock.epoch });
 
     const lock = new LeaderLock({
       connectionString: databaseUrl,
@@ -103,13 +104,15 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
         metrics.active.set(1);
         metrics.epoch.set(epoch);
         log.info({ epoch, instanceId }, 'ACTIVE: this instance processes updates');
-        await dispatcher.start(epoch);
+        processor.start(epoch);
+        await jobs.start(epoch);
         if (config.publicUrl) await registerWebhook(config, telegram.bot.api, log);
       },
       onPassive: (reason) => {
         metrics.active.set(0);
         metrics.epoch.set(0);
-        dispatcher.halt(reason);
+        processor.halt(reason);
+        jobs.halt(reason);
         log.info({ reason, instanceId }, 'PASSIVE: storing updates, not processing them');
       },
     });
@@ -124,6 +127,7 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       lock: () => lock.facts(),
       startedAt,
       generation,
+      onStored: () => processor.wake(),
       answerCallbackQuery: async (callbackQueryId, text, flow) => {
         await telegram.within(flow, () => telegram.bot.api.answerCallbackQuery(callbackQueryId, { text }));
       },
@@ -148,7 +152,7 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
           log.info({ reason }, 'stopping: no new requests, finishing in-flight work');
           // Stop accepting first: the load balancer sends new updates to the other instance.
           await closeServer();
-          await dispatcher.stop(SHUTDOWN_DEADLINE_MS);
+          await Promise.all([processor.stop(SHUTDOWN_DEADLINE_MS), jobs.stop(SHUTDOWN_DEADLINE_MS)]);
           await lock.stop();
           await cleanUp();
           log.info('stopped');

@@ -28,6 +28,7 @@ export interface ServerDeps {
   lock: () => LockFacts;
   startedAt: number;
   generation: GenerationService;
+  onStored: WebhookDeps['onStored'];
   answerCallbackQuery: WebhookDeps['answerCallbackQuery'];
 }
 

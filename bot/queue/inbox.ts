@@ -1,12 +1,9 @@
 /**
- * The webhook's durable write: the update row, its dispatch job and its UPDATE_RECEIVED (or
- * UPDATE_DUPLICATE) event in one statement, so the 200 is only ever sent for an update that is
- * stored and scheduled, and a retry of the same update_id never schedules it twice.
+ * The webhook's durable write: the update row (the inbox is the processing queue) and its
+ * UPDATE_RECEIVED (or UPDATE_DUPLICATE) event in one statement, so the 200 is only ever sent for
+ * an update that is stored, and a retry of the same update_id never stores it twice.
  */
 import type pg from 'pg';
-import { laneFor } from './lanes.js';
-
-export const DISPATCH_TASK = 'dispatch';
 
 export interface IncomingUpdate {
   updateId: number;
@@ -22,22 +19,19 @@ export type StoreOutcome = { stored: true } | { stored: false; cid: string };
 const STORE_SQL = `
 WITH ins AS (
   INSERT INTO inbox (update_id, chat_id, cid, payload, passive_answered)
-  VALUES ($1::bigint, $2::bigint, $3::text, $4::jsonb, $8::boolean)
+  VALUES ($1::bigint, $2::bigint, $3::text, $4::jsonb, $6::boolean)
   ON CONFLICT (update_id) DO NOTHING
   RETURNING update_id
-), job AS (
-  SELECT graphile_worker.add_job($5::text, json_build_object('update_id', ins.update_id::text), queue_name := $6::text, max_attempts := 25) AS id
-    FROM ins
 ), original AS (
   SELECT cid FROM inbox WHERE update_id = $1::bigint
 ), ev AS (
   INSERT INTO app_events (event, level, cid, update_id, chat_id, data)
-  SELECT CASE WHEN EXISTS (SELECT 1 FROM job) THEN 'UPDATE_RECEIVED' ELSE 'UPDATE_DUPLICATE' END,
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'UPDATE_RECEIVED' ELSE 'UPDATE_DUPLICATE' END,
          'info',
-         CASE WHEN EXISTS (SELECT 1 FROM job) THEN $3::text ELSE COALESCE((SELECT cid FROM original), $3::text) END,
-         $1::bigint, $2::bigint, $7::jsonb
+         CASE WHEN EXISTS (SELECT 1 FROM ins) THEN $3::text ELSE COALESCE((SELECT cid FROM original), $3::text) END,
+         $1::bigint, $2::bigint, $5::jsonb
 )
-SELECT (SELECT count(*) FROM job)::int AS stored, (SELECT cid FROM original) AS original_cid`;
+SELECT (SELECT count(*) FROM ins)::int AS stored, (SELECT cid FROM original) AS original_cid`;
 
 export async function storeUpdate(pool: pg.Pool, update: IncomingUpdate, kind: string): Promise<StoreOutcome> {
   const result = await pool.query<{ stored: number; original_cid: string | null }>(STORE_SQL, [
@@ -45,8 +39,6 @@ export async function storeUpdate(pool: pg.Pool, update: IncomingUpdate, kind: s
     update.chatId,
     update.cid,
     JSON.stringify(update.payload),
-    DISPATCH_TASK,
-    laneFor(update.chatId),
     JSON.stringify({ kind }),
     update.passiveAnswered,
   ]);

@@ -1,5 +1,5 @@
 /**
- * The grammY bot: handlers for stored updates, which the dispatcher feeds through
+ * The grammY bot: handlers for stored updates, which the update processor feeds through
  * `bot.handleUpdate` (grammY's own webhookCallback answers Telegram only after the handlers ran,
  * so the fast-acknowledging webhook is ours). Every Bot API call made for an update — or for a
  * generation, later — is recorded as REPLY_SENT or REPLY_FAILED under that flow's cid.

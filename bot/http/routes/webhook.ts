@@ -26,6 +26,8 @@ export interface WebhookDeps {
   database: DatabaseMonitor;
   metrics: BotMetrics;
   log: Logger;
+  /** An update was stored: the processor looks at once instead of at its next poll. */
+  onStored: () => void;
   /** Whether this instance processes updates (ACTIVE) right now. */
   isActive: () => boolean;
   /** Answers a callback query from the request path, recorded under the update's cid. */
@@ -75,6 +77,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         if (outcome.stored) {
           database.noteStored();
           metrics.updateSeen('received');
+          deps.onStored();
           if (callbackQueryId !== null) await answerAsPassive(deps, callbackQueryId, { cid, updateId: check.updateId, chatId: check.chatId });
           return reply.code(200).send({ ok: true, cid, status: 'stored' });
         }
