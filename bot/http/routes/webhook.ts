@@ -13,7 +13,7 @@ import { withDeadline } from '../../deadline.js';
 import { recordEvent } from '../../events/events.js';
 import type { DatabaseMonitor } from '../../db/monitor.js';
 import type { BotMetrics } from '../../metrics.js';
-import { storeUpdate } from '../../queue/inbox.js';
+import { InboxWriter } from '../../queue/inbox.js';
 import { PASSIVE_NOTICE } from '../../telegram/texts.js';
 import { checkUpdate } from '../../telegram/update.js';
 import { secretMatches } from '../auth.js';
@@ -39,6 +39,7 @@ const PASSIVE_ANSWER_TIMEOUT_MS = 800;
 
 export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): void {
   const { config, pool, database, metrics, log } = deps;
+  const inbox = new InboxWriter(pool);
 
   app.post(
     '/webhook',
@@ -73,7 +74,7 @@ export function registerWebhookRoute(app: FastifyInstance, deps: WebhookDeps): v
         // A standby cannot act on a button press, but the user must not stare at a spinner: it
         // answers with the notice now, and the ACTIVE does the work from the stored update.
         const callbackQueryId = !deps.isActive() && check.kind === 'callback_query' ? callbackQueryIdOf(request.body) : null;
-        const outcome = await storeUpdate(pool, { updateId: check.updateId, chatId: check.chatId, cid, payload: request.body, passiveAnswered: callbackQueryId !== null }, check.kind);
+        const outcome = await inbox.store({ updateId: check.updateId, chatId: check.chatId, cid, payload: request.body, kind: check.kind, passiveAnswered: callbackQueryId !== null });
         if (outcome.stored) {
           database.noteStored();
           metrics.updateSeen('received');
