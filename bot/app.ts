@@ -42,6 +42,8 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
   };
 
   try {
+    // Files the operator edits are checked before anything starts: a bad registry refuses the start.
+    const models = loadModelRegistry(config.modelsFile);
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       const embedded: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: config.pgDataDir, log });
@@ -67,7 +69,6 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
     await database.start();
     cleanups.push(async () => database.stop());
 
-    const models = loadModelRegistry(config.modelsFile);
     const generation = new GenerationService({
       pool,
       log,

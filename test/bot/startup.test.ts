@@ -61,4 +61,20 @@ describe('start refused', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('002_core.sql');
   });
+
+  it('refuses an invalid model registry, naming the file and line', () => {
+    mkdirSync(packageFile('.data'), { recursive: true });
+    const folder = mkdtempSync(packageFile('.data/test-models-'));
+    onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+    const registry = join(folder, 'models.yaml');
+    writeFileSync(registry, 'version: 1\nmodels:\n  - id: test/fast-image\n    title: Fast\n    kind: text-to-image\n    price_credits: free\n    kie_model: x\n    input: {}\n');
+    const truthFile = writeTestTruth();
+    const truth = parse(readFileSync(truthFile, 'utf8')) as { generation: Record<string, unknown> };
+    truth.generation = { ...truth.generation, models: relative(packageRoot(), registry) };
+    writeFileSync(truthFile, stringify(truth));
+    const result = runBot(botEnvironment({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', telegramApiRoot: 'http://127.0.0.1:1', truthFile }));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('start refused');
+    expect(result.stderr).toMatch(/models\.yaml:6: .*price_credits/);
+  });
 });
