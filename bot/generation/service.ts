@@ -66,7 +66,10 @@ export interface GenerationRequest {
 
 export type CallbackVerdict = { accepted: true; generationId: number } | { accepted: false; reason: string };
 
-const ADD_JOB_SQL = `SELECT graphile_worker.add_job($1::text, json_build_object('generation_id', $2::bigint), run_at := now() + make_interval(secs => $3::float8), job_key := $4::text, max_attempts := 25)`;
+/** $5: 'replace' (this run_at wins) or 'preserve_run_at' (an earlier pending run of the same key is kept). */
+const ADD_JOB_SQL = `SELECT graphile_worker.add_job($1::text, json_build_object('generation_id', $2::bigint), run_at := now() + make_interval(secs => $3::float8), job_key := $4::text, job_key_mode := $5::text, max_attempts := 25)`;
+/** A callback can beat createTask's answer: look again this soon, once the task id is stored. */
+const EARLY_CALLBACK_POLL_S = 1;
 
 export class GenerationService {
   private notifier: GenerationNotifier | null = null;
@@ -101,11 +104,11 @@ export class GenerationService {
       const reserved = await addEntry(client, { chatId: request.chatId, kind: 'reserve', amount: -model.priceCredits, ref: `reserve:generation:${id}`, cid: request.cid, generationId: id });
       if (reserved === 'insufficient') {
         await client.query('ROLLBACK');
-        return { outcome: 'insufficient', price: model.priceCredits, balance: await balanceOf(pool, request.chatId) };
+        return { outcome: 'insufficient', price: model.priceCredits, balance: await balanceOf(client, request.chatId) };
       }
-      await client.query(ADD_JOB_SQL, [GENERATION_TASKS.submit, id, 0, `submit:${id}`]);
+      await client.query(ADD_JOB_SQL, [GENERATION_TASKS.submit, id, 0, `submit:${id}`, 'replace']);
       await client.query('COMMIT');
-      const balance = await balanceOf(pool, request.chatId);
+      const balance = await balanceOf(client, request.chatId);
       await this.event('GENERATION_RESERVED', 'info', { id, chatId: request.chatId, cid: request.cid }, { model: model.id, price: model.priceCredits, balance });
       return { outcome: 'started', generationId: id, price: model.priceCredits, balance };
     } catch (error) {
@@ -124,7 +127,8 @@ export class GenerationService {
 
   /**
    * A KIE callback: never trusted for its content. A valid signature and a task id matching the
-   * generation only schedule an immediate re-read of the task; anything else is recorded and ignored.
+   * generation only schedule an immediate re-read of the task; anything else is recorded as
+   * rejected (and, for a signed one that beat createTask's answer, a re-read a second later).
    */
   async onCallback(query: { generation?: string; sig?: string }, body: unknown): Promise<CallbackVerdict> {
     const taskId = callbackTaskId(body);
@@ -135,15 +139,21 @@ export class GenerationService {
     }
     const generation = await this.load(this.options.pool, generationId);
     if (!generation || !taskId || generation.taskId !== taskId) {
-      await this.event('KIE_CALLBACK_REJECTED', 'warn', { id: generationId, chatId: generation?.chatId ?? null, cid: generation?.cid ?? null }, { reason: generation ? 'task id does not match the generation' : 'no such generation', task_id: taskId });
+      const early = generation !== null && generation.state === 'reserved' && generation.taskId === null;
+      // A correctly signed URL names one of our generations: whatever the body claims, looking at
+      // that generation's own task again is harmless — and it is what a callback that beat
+      // createTask's answer needs, instead of waiting for the next regular poll.
+      if (early) await this.options.pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, generationId, EARLY_CALLBACK_POLL_S, `poll:${generationId}`, 'replace']);
+      const reason = !generation ? 'no such generation' : early ? 'the task id is not stored yet (the callback beat createTask); polling soon' : 'task id does not match the generation';
+      await this.event('KIE_CALLBACK_REJECTED', 'warn', { id: generationId, chatId: generation?.chatId ?? null, cid: generation?.cid ?? null }, { reason, task_id: taskId });
       return { accepted: false, reason: 'unknown task' };
     }
-    await this.options.pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, generationId, 0, `poll:${generationId}`]);
+    await this.options.pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, generationId, 0, `poll:${generationId}`, 'replace']);
     await this.event('KIE_CALLBACK', 'info', generation, { task_id: taskId });
     return { accepted: true, generationId };
   }
 
-  /** graphile-worker tasks; the dispatcher runs them on the ACTIVE only. */
+  /** graphile-worker tasks; the job runner runs them on the ACTIVE only. */
   tasks(): Record<string, Task> {
     return {
       [GENERATION_TASKS.submit]: (payload) => this.submit(generationIdOf(payload)),
@@ -171,7 +181,8 @@ export class GenerationService {
       [id, taskId],
     );
     if (updated.rowCount !== 1) return;
-    await pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, id, pollIntervalS, `poll:${id}`]);
+    // preserve_run_at: an early callback's sooner poll is not pushed back.
+    await pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, id, pollIntervalS, `poll:${id}`, 'preserve_run_at']);
     await this.event('KIE_TASK_CREATED', 'info', generation, { task_id: taskId, model: generation.kieModel });
   }
 
@@ -193,7 +204,7 @@ export class GenerationService {
     }
     if (record.state === 'fail') return this.finish(generation, 'failed', record.failMsg ?? 'the generation failed');
     if (generation.overdue) return this.finish(generation, 'expired', `the task was still ${record.state} at the deadline`);
-    await pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, id, pollIntervalS, `poll:${id}`]);
+    await pool.query(ADD_JOB_SQL, [GENERATION_TASKS.poll, id, pollIntervalS, `poll:${id}`, 'replace']);
   }
 
   private async capture(generation: GenerationRow, resultUrl: string): Promise<void> {
@@ -206,7 +217,11 @@ export class GenerationService {
     if (done) await this.event(state === 'failed' ? 'GENERATION_FAILED' : 'GENERATION_EXPIRED', 'warn', generation, { error, released: generation.price });
   }
 
-  /** The state change, its ledger entry and the notification job commit together, once. */
+  /**
+   * The state change, its ledger entry and the notification job commit together, once — and
+   * only if the generation is still in the state (and has the task) the decision was made on:
+   * a stale submit failure must not fail a generation another attempt already sent to KIE.
+   */
   private async transition(
     generation: GenerationRow,
     state: 'succeeded' | 'failed' | 'expired',
@@ -218,15 +233,15 @@ export class GenerationService {
       await client.query('BEGIN');
       const updated = await client.query(
         `UPDATE generations SET state = $2::text, result_url = $3::text, error = $4::text, updated_at = clock_timestamp()
-          WHERE id = $1::bigint AND state IN ('reserved', 'submitted')`,
-        [generation.id, state, fields.resultUrl ?? null, fields.error ?? null],
+          WHERE id = $1::bigint AND state = $5::text AND task_id IS NOT DISTINCT FROM $6::text`,
+        [generation.id, state, fields.resultUrl ?? null, fields.error ?? null, generation.state, generation.taskId],
       );
       if (updated.rowCount !== 1) {
         await client.query('ROLLBACK');
         return false;
       }
       await addEntry(client, { chatId: generation.chatId, kind: entry.kind, amount: entry.amount, ref: `${entry.kind}:generation:${generation.id}`, cid: generation.cid, generationId: generation.id });
-      await client.query(ADD_JOB_SQL, [GENERATION_TASKS.notify, generation.id, 0, `notify:${generation.id}`]);
+      await client.query(ADD_JOB_SQL, [GENERATION_TASKS.notify, generation.id, 0, `notify:${generation.id}`, 'replace']);
       await client.query('COMMIT');
       return true;
     } catch (error) {

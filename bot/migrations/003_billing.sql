@@ -14,6 +14,12 @@ CREATE TABLE IF NOT EXISTS credit_ledger (
   chat_id        bigint      NOT NULL,
   kind           text        NOT NULL CONSTRAINT credit_ledger_kind CHECK (kind IN ('grant', 'purchase', 'reserve', 'capture', 'release', 'refund')),
   amount         bigint      NOT NULL,
+  -- The sign follows the kind: credits come in, a reserve holds, a capture only records.
+  CONSTRAINT credit_ledger_amount_sign CHECK (
+    (kind IN ('grant', 'purchase', 'release', 'refund') AND amount > 0)
+    OR (kind = 'reserve' AND amount < 0)
+    OR (kind = 'capture' AND amount = 0)
+  ),
   ref            text        NOT NULL CONSTRAINT credit_ledger_ref_unique UNIQUE,
   cid            text,
   generation_id  bigint,
@@ -47,6 +53,16 @@ $$;
 
 CREATE OR REPLACE TRIGGER credit_ledger_append_only BEFORE UPDATE OR DELETE ON credit_ledger
   FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only();
+
+-- Row triggers do not fire on TRUNCATE: refuse it with a statement trigger.
+CREATE OR REPLACE FUNCTION credit_ledger_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'credit_ledger is append-only: TRUNCATE would erase every balance''s history';
+END
+$$;
+
+CREATE OR REPLACE TRIGGER credit_ledger_no_truncate BEFORE TRUNCATE ON credit_ledger
+  FOR EACH STATEMENT EXECUTE FUNCTION credit_ledger_no_truncate();
 
 -- One row per generation request: its reserve, its KIE task and where it ended.
 CREATE TABLE IF NOT EXISTS generations (
