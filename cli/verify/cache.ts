@@ -4,8 +4,9 @@
  * Lives in `<root>/node_modules/.cache/trt/` like other tools' caches; deleting it is always safe.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Resolution } from './graph.js';
 import type { FileScan } from './scan/scan-file.js';
 
@@ -35,6 +36,31 @@ export function contentHash(...parts: readonly string[]): string {
   const hash = createHash('sha1');
   for (const part of parts) hash.update(part).update('\0');
   return hash.digest('hex');
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * Identifies the verify code that is running (every module under this folder, by size and
+ * modification time): a rule changed without a version bump must not be answered from scans its
+ * old code made. Stat calls only, a millisecond or two.
+ */
+export function codeFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const parts: string[] = [];
+  const visit = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (/\.[cm]?[jt]s$/.test(entry.name)) {
+        const stat = statSync(path);
+        parts.push(`${path}:${stat.size}:${stat.mtimeMs}`);
+      }
+    }
+  };
+  visit(dirname(fileURLToPath(import.meta.url)));
+  fingerprint = contentHash(...parts);
+  return fingerprint;
 }
 
 export function defaultCachePath(root: string): string {

@@ -8,7 +8,7 @@ import { TrtError } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
 import { loadTruth } from '../core/truth.js';
 import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
-import { contentHash, defaultCachePath, readCache, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
+import { codeFingerprint, contentHash, defaultCachePath, readCache, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
 import { resolveActiveRules } from './config.js';
 import { compareFindings, effectiveSeverity, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
 import { buildImportGraph } from './graph.js';
@@ -56,7 +56,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   const tsconfigPath = ['tsconfig.json', 'jsconfig.json'].map((name) => `${root}/${name}`).find((path) => existsSync(path));
 
   const keys: CacheKeys = {
-    config: contentHash(packageVersion(), loaded.text, JSON.stringify(allActive.map(({ rule, options: ruleOptions }) => [rule.id, ruleOptions]))),
+    config: contentHash(packageVersion(), codeFingerprint(), loaded.text, JSON.stringify(allActive.map(({ rule, options: ruleOptions }) => [rule.id, ruleOptions]))),
     resolution: contentHash(allFiles.join('\n'), tsconfigPath ? readFileSync(tsconfigPath, 'utf8') : ''),
   };
   const cachePath = typeof options.cache === 'string' ? options.cache : defaultCachePath(root);

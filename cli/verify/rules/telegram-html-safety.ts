@@ -16,19 +16,28 @@
  * `api.sendMessage(chat, text, opts)`, `api.editMessageText(chat, message, text, opts)`), also
  * when the options object is a `const` passed or spread by name. Telegraf's
  * `ctx.replyWithHTML(text)` is covered too. The text may be a literal, a template, a `+`
- * concatenation, a conditional, or a `const` initialised with one of those; a text produced by
- * any other call is not analysed (it cannot be known without running the code).
+ * concatenation, a joined array (`[…].join('\n')`), a conditional, or a `const` initialised with
+ * one of those. A text made by a function of the repository — `texts.confirm(model, prompt)`
+ * (a member of a `const` object), `welcome(name)`, in the same file or imported, also through
+ * re-exports — is followed into the function's returned text, up to {@link BUILDER_DEPTH}
+ * builder-to-builder calls: its problems are reported where they are written, naming the send.
  *
  * @example
  * ```ts
  * await ctx.reply(`Hello, <b>${ctx.from.first_name}</b><br>`, { parse_mode: 'HTML' });
  * //                         ^ unescaped value              ^ unsupported tag
  * await ctx.reply(`Hello, <b>${escapeHtml(ctx.from.first_name)}</b>\n`, { parse_mode: 'HTML' });
+ * await ctx.reply(texts.confirm(model, prompt), { parse_mode: 'HTML' });
+ * // texts.ts: confirm: (model: Model, prompt: string) => `Generate <b>${prompt}</b>?`
+ * //                                                                  ^ reported here, naming the send
  * ```
  */
 import type TS from 'typescript';
 import { defineRule, type TypeScript } from '../rule.js';
-import { calleeName, constInitializer, dottedName, propertyValue, staticString, unwrapExpression, walk } from '../scan/ast.js';
+import { calleeName, constInitializer, propertyValue, staticString, unwrapExpression, walk } from '../scan/ast.js';
+import { createHtmlTextAnalyser, HtmlTextIndex, unescapedProblem, type CallFact, type HtmlTextFacts, type ResolvedBuilder, type TypedValueFact } from '../scan/html-text.js';
+
+export { findTags, HOLE, matchesName, TELEGRAM_HTML_TAGS, unsupportedTagReason, type HtmlTag } from '../scan/html-text.js';
 
 interface Options {
   /** Functions whose result is safe inside HTML text: by name (`escapeHtml`) or dotted name (`he.escape`). */
@@ -37,88 +46,32 @@ interface Options {
   escapeTags: string[];
 }
 
-/**
- * The tags of the Bot API's HTML style (https://core.telegram.org/bots/api#html-style). `span`
- * is listed apart: Telegram accepts it only as `<span class="tg-spoiler">`.
- */
-export const TELEGRAM_HTML_TAGS: ReadonlySet<string> = new Set([
-  'b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'tg-spoiler',
-  'a', 'tg-emoji', 'tg-time', 'code', 'pre', 'blockquote', 'span',
-]);
+/** How many builder calls inside a builder (`texts.confirm()` → `line()` → `bold()`) are followed. */
+export const BUILDER_DEPTH = 3;
 
-/** A tag found in HTML text: its name, whether it closes, its attributes, and its offset in the text. */
-export interface HtmlTag {
-  name: string;
-  closing: boolean;
-  attributes: string;
-  index: number;
+/** Where the text of an HTML send is made, for the findings inside builders. */
+interface Send {
+  file: string;
+  line: number;
+  code: string;
 }
 
-/** Marks where a value is interpolated into the text, so that tags split around it are not misread. */
-export const HOLE = '\u0000';
-
-/**
- * Every `<` of a text, the way Telegram's parser reads them: a `<` starts a tag, and one that is
- * not followed by a tag name (`2<3`) is a stray `<` (name `''`). Where a name runs into an
- * interpolation (`<h${level}>`, `<${tag}>`) nothing can be said and nothing is returned.
- */
-export function findTags(text: string): HtmlTag[] {
-  const tags: HtmlTag[] = [];
-  const attributesPattern = /[^<>]*/y;
-  for (const match of text.matchAll(/<(\/?)([A-Za-z][A-Za-z0-9-]*)?/g)) {
-    const end = match.index + match[0].length;
-    if (text[end] === HOLE) continue;
-    attributesPattern.lastIndex = end;
-    const attributes = match[2] === undefined ? '' : attributesPattern.exec(text)![0];
-    tags.push({ name: (match[2] ?? '').toLowerCase(), closing: match[1] === '/', attributes, index: match.index });
-  }
-  return tags;
+/** Where a finding goes, what it says, and the sends whose text holds it. */
+interface Finding {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  fix: string;
+  sends: Send[];
 }
 
-/** Why Telegram refuses a tag, or undefined when it accepts it. */
-export function unsupportedTagReason(tag: HtmlTag): string | undefined {
-  if (tag.name === '') return 'a "<" that does not start a tag must be written `&lt;` in HTML mode';
-  if (!TELEGRAM_HTML_TAGS.has(tag.name)) return `\`<${tag.closing ? '/' : ''}${tag.name}>\` is not a tag Telegram's HTML parse mode supports`;
-  if (tag.name === 'span' && !tag.closing && !tag.attributes.includes(HOLE) && !/\bclass\s*=\s*["']?tg-spoiler\b/.test(tag.attributes)) {
-    return 'Telegram accepts `<span>` only as `<span class="tg-spoiler">`';
-  }
-  return undefined;
-}
-
-function tagFix(name: string): string {
-  if (name === '') return 'Write the "<" as `&lt;` (or escape the whole text with your escape helper).';
-  if (name === 'br') return 'Use a newline (`\\n`) instead of `<br>`.';
-  if (name === 'p' || name === 'div') return `Drop \`<${name}>\` and separate blocks with blank lines (\`\\n\\n\`).`;
-  if (/^h[1-6]$/.test(name)) return `Use \`<b>\` instead of \`<${name}>\` for a heading.`;
-  if (name === 'ul' || name === 'ol' || name === 'li') return 'Write list items as lines starting with "• " instead of `<ul>`/`<ol>`/`<li>`.';
-  if (name === 'span') return 'Use `<span class="tg-spoiler">` or `<tg-spoiler>`, or drop the span.';
-  return `Use only b, strong, i, em, u, ins, s, strike, del, tg-spoiler, span class="tg-spoiler", a, tg-emoji, tg-time, code, pre, blockquote; write a literal "<" as \`&lt;\`.`;
-}
-
-/** Whether a call's dotted or plain name is one of `names` (`he.escape` matches only itself, `escape` matches `x.escape`). */
-export function matchesName(names: readonly string[], dotted: string | undefined, plain: string | undefined): boolean {
-  return names.some((name) => name === dotted || (!name.includes('.') && name === plain));
-}
-
-/** Calls whose result is a number, a date or an ISO/locale string: nothing Telegram's parser trips on. */
-const NUMERIC_FUNCTIONS = new Set(['Number', 'BigInt', 'parseInt', 'parseFloat', 'Number.parseInt', 'Number.parseFloat', 'Date.now']);
-const NUMERIC_METHODS = new Set([
-  'toFixed', 'toPrecision', 'toExponential', 'toISOString', 'toLocaleString', 'toLocaleDateString', 'toLocaleTimeString', 'getTime',
-]);
 /** Where a Bot API payload keeps its text: messages, media captions, inline results' `input_message_content`. */
 const TEXT_PROPERTIES = ['text', 'caption', 'message_text'];
 /** Send methods whose text is only ever the `caption` option: their argument before the options is the media. */
 const MEDIA_METHOD = /photo|video|document|animation|audio|voice|sticker|media|caption|invoice|poll|location|venue|contact|dice/i;
 
-interface Problem {
-  pos: number;
-  message: string;
-  fix: string;
-}
-
-type Piece = { literal: string; start: number } | { hole: TS.Expression };
-
-export default defineRule<Options>({
+export default defineRule<Options, HtmlTextFacts>({
   id: 'telegram-html-safety',
   description: 'Text sent with parse_mode HTML may use only the tags Telegram supports and must escape every interpolated value.',
   defaultSeverity: 'error',
@@ -131,181 +84,19 @@ export default defineRule<Options>({
     },
   },
   defaultOptions: { escapeFunctions: ['escapeHtml', 'escapeHTML', 'htmlEscape', 'escape'], escapeTags: [] },
-  // Every form the rule knows spells "html" in some case ('HTML', ParseMode.HTML, replyWithHTML);
-  // a single literal, unlike an alternation, is searched at memchr speed.
-  prefilter: /html/i,
+  // Sends spell "html" in some case ('HTML', ParseMode.HTML, replyWithHTML). The files they reach
+  // build text (templates, concatenations, tags in literals), declare number-typed fields,
+  // re-export builders, or export an object of them.
+  prefilter: /html|\$\{|['"`]\s*\+|\+\s*['"`]|['"`]<|number|bigint|boolean|export\s*(?:type\s*)?\{|export\s+(?:default\s*\{|const\s+[\w$]+\s*(?::[^=]*)?=\s*\{)/i,
   scanFile(ctx) {
     const { ts, sourceFile, options } = ctx;
-    const source = sourceFile.text;
-    const helper = options.escapeFunctions[0];
+    const analyser = createHtmlTextAnalyser(ts, sourceFile, ctx.position, options);
     const seen = new Set<string>();
-    const emit = (problem: Problem) => {
+    const emit = (problem: { pos: number; message: string; fix: string }) => {
       const key = `${problem.pos}\u0000${problem.message}`;
       if (seen.has(key)) return;
       seen.add(key);
       ctx.report(problem);
-    };
-
-    const isEscapeCall = (call: TS.CallExpression) => matchesName(options.escapeFunctions, dottedName(ts, call.expression), calleeName(ts, call));
-    const isEscapeTag = (tagged: TS.TaggedTemplateExpression) => {
-      const tag = tagged.tag;
-      const plain = ts.isIdentifier(tag) ? tag.text : ts.isPropertyAccessExpression(tag) ? tag.name.text : undefined;
-      return matchesName(options.escapeTags, dottedName(ts, tag), plain);
-    };
-
-    /** The literal text between a template part's delimiters, as written in the source. */
-    const rawPart = (node: TS.Node, closeLength: number): Piece => {
-      const start = node.getStart(sourceFile) + 1;
-      return { literal: source.slice(start, node.end - closeLength), start };
-    };
-
-    const templatePieces = (template: TS.TemplateLiteral): Piece[] => {
-      if (ts.isNoSubstitutionTemplateLiteral(template)) return [rawPart(template, 1)];
-      const pieces: Piece[] = [rawPart(template.head, 2)];
-      for (const span of template.templateSpans) {
-        pieces.push({ hole: span.expression }, rawPart(span.literal, ts.isTemplateTail(span.literal) ? 1 : 2));
-      }
-      return pieces;
-    };
-
-    /** The literal parts and interpolated values of a string, template or `+` chain, in order. */
-    const flatten = (expression: TS.Expression): Piece[] => {
-      const node = unwrapExpression(ts, expression);
-      if (ts.isStringLiteral(node)) return [rawPart(node, 1)];
-      if (ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node)) return templatePieces(node);
-      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken) return [...flatten(node.left), ...flatten(node.right)];
-      return [{ hole: node }];
-    };
-
-    const isTextBearing = (expression: TS.Expression): boolean => {
-      const node = unwrapExpression(ts, expression);
-      return (
-        ts.isStringLiteral(node) ||
-        ts.isNoSubstitutionTemplateLiteral(node) ||
-        ts.isTemplateExpression(node) ||
-        (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.PlusToken)
-      );
-    };
-
-    /** Tags in the literal parts (seen across interpolations) and problems in the interpolated values. */
-    const fragmentProblems = (pieces: readonly Piece[], holesAreEscaped: boolean, followConst: boolean): Problem[] => {
-      let text = '';
-      const offsets: number[] = [];
-      const problems: Problem[] = [];
-      for (const piece of pieces) {
-        if ('literal' in piece) {
-          text += piece.literal;
-          for (let index = 0; index < piece.literal.length; index++) offsets.push(piece.start + index);
-        } else {
-          text += HOLE;
-          offsets.push(piece.hole.getStart(sourceFile));
-          if (!holesAreEscaped) problems.push(...valueProblems(piece.hole, followConst));
-        }
-      }
-      // A closing tag whose opening tag is already reported adds nothing to fix.
-      const reportedOpenings = new Set<string>();
-      for (const tag of findTags(text)) {
-        const reason = unsupportedTagReason(tag);
-        if (tag.closing && reportedOpenings.has(tag.name)) continue;
-        if (reason) {
-          if (!tag.closing) reportedOpenings.add(tag.name);
-          problems.push({
-            pos: offsets[tag.index]!,
-            message: `${reason}: the Bot API refuses the whole message (400 "can't parse entities") and the user gets nothing.`,
-            fix: tagFix(tag.name),
-          });
-        }
-      }
-      return problems;
-    };
-
-    const unescaped = (node: TS.Node, holds?: TS.Expression): Problem => {
-      const shown = excerpt(node.getText(sourceFile));
-      const held = holds ? ` (it holds \`${excerpt(holds.getText(sourceFile))}\`)` : '';
-      return {
-        pos: node.getStart(sourceFile),
-        message: `\`${shown}\`${held} goes into HTML text unescaped: a "<" or "&" in it makes Telegram refuse the message, and user text can inject links and formatting.`,
-        fix: helper
-          ? `Escape it: \`${helper}(${shown})\`, or list your own helper in verify.rules.telegram-html-safety.options.escapeFunctions.`
-          : 'Escape it with an HTML escape helper and list that helper in verify.rules.telegram-html-safety.options.escapeFunctions.',
-      };
-    };
-
-    /**
-     * What is wrong with a value interpolated into HTML text. Safe: escape-helper calls, numbers
-     * (literals, arithmetic, `.length`, `Number()`, `.toFixed()`…), booleans, and literal text
-     * whose tags are supported; a `const` is followed one level.
-     */
-    const valueProblems = (expression: TS.Expression, followConst: boolean): Problem[] => {
-      const node = unwrapExpression(ts, expression);
-      if (ts.isAwaitExpression(node)) return valueProblems(node.expression, followConst);
-      if (isTextBearing(node)) return fragmentProblems(flatten(node), false, followConst);
-      if (ts.isConditionalExpression(node)) return [...valueProblems(node.whenTrue, followConst), ...valueProblems(node.whenFalse, followConst)];
-      if (ts.isBinaryExpression(node)) {
-        const operator = node.operatorToken.kind;
-        // `a && b` renders b, or a falsy a ("false", "0", ""): only b can carry markup.
-        if (operator === ts.SyntaxKind.AmpersandAmpersandToken || operator === ts.SyntaxKind.CommaToken) return valueProblems(node.right, followConst);
-        if (operator === ts.SyntaxKind.BarBarToken || operator === ts.SyntaxKind.QuestionQuestionToken) {
-          return [...valueProblems(node.left, followConst), ...valueProblems(node.right, followConst)];
-        }
-        // Every other binary operator yields a number or a boolean.
-        return [];
-      }
-      if (
-        ts.isNumericLiteral(node) ||
-        ts.isBigIntLiteral(node) ||
-        ts.isPrefixUnaryExpression(node) ||
-        ts.isPostfixUnaryExpression(node) ||
-        ts.isTypeOfExpression(node) ||
-        ts.isVoidExpression(node) ||
-        ts.isDeleteExpression(node) ||
-        node.kind === ts.SyntaxKind.TrueKeyword ||
-        node.kind === ts.SyntaxKind.FalseKeyword ||
-        node.kind === ts.SyntaxKind.NullKeyword
-      ) {
-        return [];
-      }
-      if (ts.isTaggedTemplateExpression(node)) {
-        return isEscapeTag(node) ? fragmentProblems(templatePieces(node.template), true, followConst) : [unescaped(node)];
-      }
-      if (ts.isCallExpression(node)) {
-        if (isEscapeCall(node)) return [];
-        const dotted = dottedName(ts, node.expression);
-        const method = calleeName(ts, node);
-        if (dotted !== undefined && (NUMERIC_FUNCTIONS.has(dotted) || dotted.startsWith('Math.'))) return [];
-        if (ts.isPropertyAccessExpression(node.expression) && method !== undefined && NUMERIC_METHODS.has(method)) return [];
-        if (dotted === 'String' && node.arguments.length === 1) return valueProblems(node.arguments[0]!, followConst);
-        if (ts.isPropertyAccessExpression(node.expression) && method === 'toString') return valueProblems(node.expression.expression, followConst);
-        return [unescaped(node)];
-      }
-      if (ts.isPropertyAccessExpression(node) && node.name.text === 'length') return [];
-      if (ts.isIdentifier(node)) {
-        if (node.text === 'undefined' || node.text === 'NaN' || node.text === 'Infinity') return [];
-        const initializer = followConst ? constInitializer(ts, node) : undefined;
-        if (!initializer) return [unescaped(node)];
-        // A const built from text is checked where it is written; a const value is judged here.
-        if (isTextBearing(initializer)) return valueProblems(initializer, false);
-        return valueProblems(initializer, false).length > 0 ? [unescaped(node, initializer)] : [];
-      }
-      return [unescaped(node)];
-    };
-
-    /** Problems in the text of one send: literal text is checked, unknown text (a call, a parameter) is not. */
-    const textProblems = (expression: TS.Expression, followConst: boolean): Problem[] => {
-      const node = unwrapExpression(ts, expression);
-      if (ts.isIdentifier(node)) {
-        const initializer = followConst ? constInitializer(ts, node) : undefined;
-        return initializer ? textProblems(initializer, false) : [];
-      }
-      if (ts.isConditionalExpression(node)) return [...textProblems(node.whenTrue, followConst), ...textProblems(node.whenFalse, followConst)];
-      if (ts.isBinaryExpression(node) && (node.operatorToken.kind === ts.SyntaxKind.BarBarToken || node.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken)) {
-        return [...textProblems(node.left, followConst), ...textProblems(node.right, followConst)];
-      }
-      if (ts.isTaggedTemplateExpression(node)) return isEscapeTag(node) ? fragmentProblems(templatePieces(node.template), true, true) : [];
-      if (!isTextBearing(node)) return [];
-      const pieces = flatten(node);
-      // `header + body` only joins texts made elsewhere: as unknown as either of them.
-      return pieces.some((piece) => 'literal' in piece) ? fragmentProblems(pieces, false, true) : [];
     };
 
     /** The texts an HTML options object applies to, found from where the object (or a spread of it) is used. */
@@ -342,19 +133,90 @@ export default defineRule<Options>({
       return false;
     };
 
-    walk(ts, sourceFile, (node) => {
-      if (ts.isObjectLiteralExpression(node)) {
-        const mode = propertyValue(ts, node, 'parse_mode');
-        if (mode && isHtmlMode(mode)) {
-          for (const text of textsForOptions(node, true)) textProblems(text, true).forEach(emit);
+    if (/html/i.test(ctx.text)) {
+      walk(ts, sourceFile, (node) => {
+        if (ts.isObjectLiteralExpression(node)) {
+          const mode = propertyValue(ts, node, 'parse_mode');
+          if (mode && isHtmlMode(mode)) {
+            for (const text of textsForOptions(node, true)) analyser.sendText(text).forEach(emit);
+          }
+        } else if (ts.isCallExpression(node) && calleeName(ts, node) === 'replyWithHTML' && node.arguments[0]) {
+          analyser.sendText(node.arguments[0]).forEach(emit);
         }
-      } else if (ts.isCallExpression(node) && calleeName(ts, node) === 'replyWithHTML' && node.arguments[0]) {
-        textProblems(node.arguments[0], true).forEach(emit);
+      });
+    }
+    const facts = analyser.facts();
+    if (facts) ctx.record(facts);
+  },
+  check(ctx) {
+    const facts = ctx.facts();
+    // Only what an HTML send reaches is checked: a builder no send uses says nothing.
+    if (!facts.some(({ fact }) => fact.sends.calls.length > 0 || fact.sends.typed.length > 0)) return;
+    const index = new HtmlTextIndex(facts, ctx.graph);
+    const helper = ctx.options.escapeFunctions[0];
+    const findings = new Map<string, Finding>();
+
+    const add = (file: string, at: { line: number; column: number }, problem: { message: string; fix: string }, send: Send | undefined) => {
+      const key = `${file}:${at.line}:${at.column}:${problem.message}`;
+      const finding = findings.get(key) ?? { file, line: at.line, column: at.column, message: problem.message, fix: problem.fix, sends: [] };
+      findings.set(key, finding);
+      if (send && !finding.sends.some((known) => known.file === send.file && known.line === send.line && known.code === send.code)) finding.sends.push(send);
+    };
+    const unescapedValue = (file: string, value: CallFact | TypedValueFact, returns: string | undefined, send: Send | undefined) => {
+      const returned = returns === undefined ? undefined : value.holds ? `, which returns \`${returns}\`` : `it returns \`${returns}\``;
+      const note = value.holds ? `it holds \`${value.holds}\`${returned ?? ''}` : returned;
+      add(file, value, unescapedProblem(value.shown, note, helper), send);
+    };
+
+    /** The plain value (`user.name`) a builder's result is, when it is not text: interpolating it is unescaped. */
+    const rawReturn = (target: ResolvedBuilder, depth: number): string | undefined => {
+      if (target.builder.raw !== undefined) return target.builder.raw;
+      if (depth >= BUILDER_DEPTH) return undefined;
+      for (const call of target.builder.calls) {
+        if (call.as !== 'text') continue;
+        const next = index.builder(target.file, call.ref);
+        const raw = next ? rawReturn(next, depth + 1) : call.shown;
+        if (raw !== undefined) return raw;
       }
-    });
+      return undefined;
+    };
+
+    const follow = (file: string, call: CallFact, depth: number, send: Send | undefined, visited: Set<string>): void => {
+      const target = index.builder(file, call.ref);
+      if (call.as === 'value') {
+        // A function trt cannot find is as unknown as any call; one it finds is unescaped only when it returns a plain value.
+        const returns = target ? rawReturn(target, depth) : undefined;
+        if (!target || returns !== undefined) unescapedValue(file, call, returns, send);
+      }
+      if (target) visit(target, depth, send ?? { file, line: call.line, code: call.code }, visited);
+    };
+
+    const visit = (target: ResolvedBuilder, depth: number, send: Send, visited: Set<string>): void => {
+      const key = `${target.file}#${target.builder.id}`;
+      if (visited.has(key)) return;
+      visited.add(key);
+      for (const problem of target.builder.problems) add(target.file, problem, problem, send);
+      for (const value of target.builder.typed) if (!index.isPlain(target.file, value)) unescapedValue(target.file, value, undefined, send);
+      if (depth >= BUILDER_DEPTH) return;
+      for (const call of target.builder.calls) follow(target.file, call, depth + 1, send, visited);
+    };
+
+    for (const { file, fact } of facts) {
+      for (const value of fact.sends.typed) if (!index.isPlain(file, value)) unescapedValue(file, value, undefined, undefined);
+      for (const call of fact.sends.calls) follow(file, call, 0, undefined, new Set());
+    }
+    for (const { sends, ...finding } of findings.values()) {
+      ctx.report({ ...finding, message: sends.length > 0 ? `${finding.message} ${sentBy(sends)}` : finding.message });
+    }
   },
 });
 
+/** Which sends a finding inside a builder reaches Telegram through. */
+function sentBy(sends: readonly Send[]): string {
+  const [first] = sends;
+  const others = sends.length - 1;
+  return `It is sent with parse_mode HTML through \`${first!.code}\` at ${first!.file}:${first!.line}${others > 0 ? ` and ${others} other send${others === 1 ? '' : 's'}` : ''}.`;
+}
 
 /** The outermost parenthesis or type assertion around an expression (the expression itself when none). */
 function outermostWrapper(ts: TypeScript, expression: TS.Node): TS.Node {
@@ -384,9 +246,4 @@ function constReferences(ts: TypeScript, declaration: TS.VariableDeclaration): T
     if (!isMemberName && constInitializer(ts, node) === declaration.initializer) references.push(node);
   });
   return references;
-}
-
-function excerpt(code: string): string {
-  const flat = code.replace(/\s+/g, ' ');
-  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../../cli/verify/engine.js';
-import rule, { findTags, HOLE, matchesName, unsupportedTagReason } from '../../../cli/verify/rules/telegram-html-safety.js';
+import rule, { BUILDER_DEPTH, findTags, HOLE, matchesName, unsupportedTagReason } from '../../../cli/verify/rules/telegram-html-safety.js';
 import { ruleFindings, writeRepo } from '../harness.js';
 
 const RULE = 'telegram-html-safety';
@@ -16,6 +16,7 @@ describe(RULE, () => {
   it.each([
     ['good/escaped-and-supported', []],
     ['good/configured-helper-and-tag', []],
+    ['good/text-builders', []],
     [
       'bad/unsupported-tags',
       [
@@ -41,6 +42,17 @@ describe(RULE, () => {
         { file: 'app/bot/profile.ts', line: 20, column: 89 },
         { file: 'app/bot/profile.ts', line: 23, column: 57 },
         { file: 'app/bot/profile.ts', line: 25, column: 33 },
+      ],
+    ],
+    [
+      'bad/text-builders',
+      [
+        { file: 'app/bot/format.ts', line: 2, column: 16 },
+        { file: 'app/bot/handlers.ts', line: 14, column: 25 },
+        { file: 'app/bot/texts.ts', line: 6, column: 44 },
+        { file: 'app/bot/texts.ts', line: 7, column: 83 },
+        { file: 'app/bot/texts.ts', line: 8, column: 69 },
+        { file: 'app/bot/texts.ts', line: 14, column: 20 },
       ],
     ],
     [
@@ -71,6 +83,193 @@ describe(RULE, () => {
 
   it('reports at error severity by default', async () => {
     expect(await snippetFindings("export const f = (ctx: any) => ctx.reply('<br>', { parse_mode: 'HTML' });")).toEqual([{ line: 1, column: 43, severity: 'error' }]);
+  });
+});
+
+const HTML = "{ parse_mode: 'HTML' }";
+
+/** Findings on an in-memory repository: `src/send.ts` and the modules it imports. */
+async function repoFindings(files: Record<string, string>) {
+  const root = writeRepo({ 'product/truth.yaml': 'version: 1\nentrypoint: { blessed: src/main.ts }\n', ...files });
+  const result = await verify({ root, truth: join(root, 'product/truth.yaml'), cache: false, workers: 0, rules: [RULE] });
+  return result.findings.map(({ file, line, column, message }) => ({ file, line, column, message }));
+}
+
+describe(`${RULE}: texts made by builder functions`, () => {
+  const send = (imports: string, text: string) => `${imports}\nexport const f = (ctx: any) => ctx.reply(${text}, ${HTML});\n`;
+
+  it.each<[string, Record<string, string>, { file: string; line: number; column: number }[]]>([
+    [
+      'a member of an imported const object',
+      {
+        'src/texts.ts': 'export const texts = {\n  confirm: (prompt: string) => `Prompt: <i>${prompt}</i>`,\n} as const;\n',
+        'src/send.ts': send("import { texts } from './texts.js';", 'texts.confirm(ctx.match)'),
+      },
+      [{ file: 'src/texts.ts', line: 2, column: 46 }],
+    ],
+    [
+      'a method of a nested object',
+      {
+        'src/texts.ts': 'export const texts = {\n  menu: {\n    title(name: string) {\n      return `<b>${name}</b>`;\n    },\n  },\n};\n',
+        'src/send.ts': send("import { texts } from './texts.js';", 'texts.menu.title(ctx.match)'),
+      },
+      [{ file: 'src/texts.ts', line: 4, column: 20 }],
+    ],
+    [
+      'a function declaration of the same file, through a const holding its text',
+      { 'src/send.ts': 'function hello(name: string) {\n  return "Hello, " + name;\n}\nexport function f(ctx: any) {\n  const text = hello(ctx.match);\n  return ctx.reply(text, { parse_mode: "HTML" });\n}\n' },
+      [{ file: 'src/send.ts', line: 2, column: 22 }],
+    ],
+    [
+      'a const arrow re-exported under another name',
+      {
+        'src/hello.ts': 'export const hello = (name: string) => `<b>${name}</b>`;\n',
+        'src/index.ts': "export { hello as greet } from './hello.js';\n",
+        'src/send.ts': send("import { greet } from './index.js';", 'greet(ctx.match)'),
+      },
+      [{ file: 'src/hello.ts', line: 1, column: 46 }],
+    ],
+    [
+      'an object re-exported under another name',
+      {
+        'src/texts.ts': 'export const texts = { hi: (name: string) => `<b>${name}</b>` };\n',
+        'src/index.ts': "export { texts as messages } from './texts.js';\n",
+        'src/send.ts': send("import { messages } from './index.js';", 'messages.hi(ctx.match)'),
+      },
+      [{ file: 'src/texts.ts', line: 1, column: 52 }],
+    ],
+    [
+      'a default-exported object',
+      {
+        'src/texts.ts': 'export default {\n  hi: (name: string) => `<b>${name}</b>`,\n};\n',
+        'src/send.ts': send("import texts from './texts.js';", 'texts.hi(ctx.match)'),
+      },
+      [{ file: 'src/texts.ts', line: 2, column: 31 }],
+    ],
+    [
+      'an object member that is an imported function',
+      {
+        'src/hello.ts': 'export function hello(name: string) {\n  return `<b>${name}</b>`;\n}\n',
+        'src/texts.ts': "import { hello } from './hello.js';\nexport const texts = { hello };\n",
+        'src/send.ts': send("import { texts } from './texts.js';", 'texts.hello(ctx.match)'),
+      },
+      [{ file: 'src/hello.ts', line: 2, column: 16 }],
+    ],
+    [
+      'a parts array joined with a newline, with a .map() callback',
+      {
+        'src/texts.ts':
+          'export const list = (title: string, items: readonly { name: string }[]) =>\n  [`<b>${title}</b>`, ...items.map((item) => `• ${item.name}`), `${items.length} items`].join(\'\\n\');\n',
+        'src/send.ts': send("import { list } from './texts.js';", 'list(ctx.match, [])'),
+      },
+      [
+        { file: 'src/texts.ts', line: 2, column: 10 },
+        { file: 'src/texts.ts', line: 2, column: 51 },
+      ],
+    ],
+    [
+      'an unsupported tag in a builder, and in the separator of a join',
+      {
+        'src/texts.ts': "export const help = () => ['<h1>Help</h1>', '/start'].join('<br>');\n",
+        'src/send.ts': send("import { help } from './texts.js';", 'help()'),
+      },
+      [
+        { file: 'src/texts.ts', line: 1, column: 29 },
+        { file: 'src/texts.ts', line: 1, column: 61 },
+      ],
+    ],
+    [
+      'a builder no HTML send uses',
+      {
+        'src/texts.ts': 'export const hi = (name: string) => `<p>${name}</p>`;\n',
+        'src/send.ts': "import { hi } from './texts.js';\nexport const f = (ctx: any) => ctx.reply(hi(ctx.match));\n",
+      },
+      [],
+    ],
+    [
+      'numbers: typed number parameters (destructured or defaulted), typed consts, for…of elements, arithmetic, .length',
+      {
+        'src/texts.ts':
+          'export const a = (count: number, limit?: number | undefined) => `<b>${count}</b> of ${limit}`;\n' +
+          'export const b = ({ used, left }: { used: number; left: bigint }, page = 1, done: boolean = false) => `${used} ${left} ${page} ${done}`;\n' +
+          'export const c = (text: string, price: number) => `${text.length} chars, ${price * 2} ⭐, ${-price}`;\n' +
+          'export function d(rows: readonly { n: number }[]) {\n' +
+          '  for (const row of rows) if (row.n > 9) return `<b>${row.n}</b>`;\n' +
+          '  const first: number = rows[0]?.n ?? 0;\n' +
+          '  return `${first}`;\n' +
+          '}\n',
+        'src/send.ts': send("import { a, b, c, d } from './texts.js';", "a(1, 2) + b({ used: 1, left: 2n }) + c('x', 3) + d([])"),
+      },
+      [],
+    ],
+    [
+      'a number field of an imported interface is harmless, a string field is not',
+      {
+        'src/model.ts': 'export interface Model {\n  title: string;\n  price: number;\n  limits: { daily: number };\n}\n',
+        'src/texts.ts':
+          "import type { Model } from './model.js';\nexport const card = (model: Model, all: Model[]) => `${model.price} ${model.limits.daily} ${all.map((m) => m.price).join(', ')} ${model.title}`;\n",
+        'src/send.ts': send("import { card } from './texts.js';", 'card(ctx.model, [])'),
+      },
+      [{ file: 'src/texts.ts', line: 2, column: 131 }],
+    ],
+    [
+      'a value typed by an interface of the same file',
+      {
+        'src/texts.ts': 'interface Row {\n  id: number;\n  name: string;\n}\nexport const row = (r: Row) => `${r.id}: ${r.name}`;\n',
+        'src/send.ts': send("import { row } from './texts.js';", 'row(ctx.row)'),
+      },
+      [{ file: 'src/texts.ts', line: 5, column: 44 }],
+    ],
+    [
+      "a builder whose whole text is another builder's",
+      {
+        'src/texts.ts': 'const inner = (name: string) => `<b>${name}</b>`;\nexport const outer = (name: string) => inner(name);\n',
+        'src/send.ts': send("import { outer } from './texts.js';", 'outer(ctx.match)'),
+      },
+      [{ file: 'src/texts.ts', line: 1, column: 39 }],
+    ],
+    [
+      `builder calls are followed ${BUILDER_DEPTH} deep`,
+      {
+        'src/texts.ts': [
+          'export const a = (x: string) => `<b>${b(x)}</b>`;',
+          'const b = (x: string) => `<i>${c(x)}</i>`;',
+          'const c = (x: string) => `<u>${d(x)}</u>`;',
+          'const d = (x: string) => `<s>${x}</s>${e(x)}`;',
+          'const e = (x: string) => `<code>${x}</code>`;',
+          '',
+        ].join('\n'),
+        'src/send.ts': send("import { a } from './texts.js';", 'a(ctx.match)'),
+      },
+      [{ file: 'src/texts.ts', line: 4, column: 32 }],
+    ],
+    [
+      'an interpolated call to a function that returns a plain value is reported at the call',
+      {
+        'src/send.ts':
+          "const nameOf = (user: { name: string }) => user.name;\nconst price = (n: number) => n.toFixed(2);\nconst safe = (s: string) => escapeHtml(s);\ndeclare function escapeHtml(s: string): string;\n" +
+          'export const f = (ctx: any) => ctx.reply(`${nameOf(ctx.from)}: ${price(ctx.n)} ${safe(ctx.match)}`, { parse_mode: "HTML" });\n',
+      },
+      [{ file: 'src/send.ts', line: 5, column: 45 }],
+    ],
+  ])('%s', async (_case, files, expected) => {
+    expect((await repoFindings(files)).map(({ file, line, column }) => ({ file, line, column }))).toEqual(expected);
+  });
+
+  it('names the sends whose text holds a finding inside a builder', async () => {
+    const findings = await repoFindings({
+      'src/texts.ts': 'export const texts = {\n  confirm: (prompt: string) => `Prompt: <i>${prompt}</i>`,\n};\n',
+      'src/send.ts': `import { texts } from './texts.js';\nexport const f = (ctx: any) => ctx.reply(texts.confirm(ctx.match), ${HTML});\nexport const g = (ctx: any) => ctx.reply(texts.confirm('x'), ${HTML});\n`,
+    });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.message).toContain('`texts.confirm(…)` at src/send.ts:2 and 1 other send');
+  });
+
+  it('says what a called function returns when the call is reported', async () => {
+    const [finding] = await repoFindings({
+      'src/send.ts': 'const nameOf = (user: { name: string }) => user.name;\nexport const f = (ctx: any) => ctx.reply(`<b>${nameOf(ctx.from)}</b>`, { parse_mode: "HTML" });\n',
+    });
+    expect(finding!.message).toContain('it returns `user.name`');
   });
 });
 
@@ -120,6 +319,8 @@ describe('telegram-html-safety helpers', () => {
     ["{ parse_mode: 'html' }", true],
     ["ctx.reply(text, { parse_mode: 'MarkdownV2' })", false],
     ['export const x = 1;', false],
+    ['export const texts = { hello };', true],
+    ['export { texts } from "./texts.js";', true],
   ])('prefilter on %j: %s', (text, expected) => {
     expect(rule.prefilter!.test(text)).toBe(expected);
   });
