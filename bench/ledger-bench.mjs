@@ -34,21 +34,19 @@
  * flags given with it win) | --seed N |
  * --out FILE. Exits 0 even when a target is missed: it is a report, MISSED lines say what failed.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { Logger as WorkerLogger, run, runMigrations } from 'graphile-worker';
-import pg from 'pg';
 import { pino } from 'pino';
 import { parse } from 'yaml';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = (...parts) => join(repoRoot, 'dist', ...parts);
-const load = (...parts) => import(pathToFileURL(dist(...parts)).href);
-const MiB = 1024 * 1024;
+import {
+  MiB, announce, busyMachineNote, createDatabase, createStarted, dist, importDist as load, loadAverageLine, msFormatter, mulberry32, outcomeLine,
+  parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, startPostgres, table, verdict, verdictLine,
+  wholeNumber, writeArtifact,
+} from './lib.mjs';
 
 const TARGETS = {
   /** p99 of a balance read at 10^6 ledger rows, with the index. */
@@ -69,18 +67,8 @@ function parseArguments(argv) {
   /** Flags given next to --quick win over its sizes. */
   const explicit = {};
   const options = { rows: 1_000_000, chats: 10_000, reads: 2_000, baselineReads: 100, generations: 1_000, workers: [4, 16], money: true, quick: false, seed: 42, out: join(repoRoot, 'artifacts', 'bench-ledger.json') };
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index];
-    const value = () => {
-      const next = argv[++index];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
-    const whole = (text, minimum) => {
-      const number = Number(text);
-      if (!Number.isInteger(number) || number < minimum) throw new Error(`${flag} takes a whole number of at least ${minimum}, got ${text}`);
-      return number;
-    };
+  parseFlags(argv, 'ledger-bench.mjs', (flag, value) => {
+    const whole = (text, minimum) => wholeNumber(flag, text, minimum);
     if (flag === '--rows') explicit.rows = options.rows = whole(value(), 1000);
     else if (flag === '--chats') explicit.chats = options.chats = whole(value(), 1);
     else if (flag === '--reads') explicit.reads = options.reads = whole(value(), 100);
@@ -91,31 +79,17 @@ function parseArguments(argv) {
     else if (flag === '--quick') options.quick = true;
     else if (flag === '--seed') options.seed = whole(value(), 0);
     else if (flag === '--out') options.out = resolve(value());
-    else throw new Error(`unknown flag ${flag}; see the comment at the top of bench/ledger-bench.mjs`);
-  }
+    else return false;
+  });
   if (options.quick) Object.assign(options, { rows: 100_000, chats: 1_000, reads: 500, baselineReads: 20, generations: 200, workers: [4] }, explicit);
   if (options.chats > options.rows) throw new Error('--chats must not exceed --rows');
   return options;
 }
 
-/** mulberry32: the same seed picks the same chats. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-const round = (value, digits = 3) => (value === null || value === undefined ? null : Math.round(value * 10 ** digits) / 10 ** digits);
+// A figure that could not be measured stays in the JSON as null; reads are timed to the microsecond.
+const round = (value, digits = 3) => roundTo(value, digits, null);
+// Three decimals under 10 ms: an indexed read takes a fraction of a millisecond.
+const formatMs = msFormatter(3);
 
 function summarise(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -129,44 +103,17 @@ function summarise(samples) {
   };
 }
 
-function formatMs(ms) {
-  if (ms === null || ms === undefined) return '-';
-  return ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(3)} ms`;
-}
-
-function table(header, rows) {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
-  return [format(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(format)];
-}
-
 // ---------------------------------------------------------------------------------------------
 // Set-up: PostgreSQL and the bot's schema.
 
 /** What is running, so a failed run still stops it. */
-const started = { folders: [], pools: [], servers: [], emulator: null, database: null };
-
-async function cleanUp() {
-  for (const server of started.servers.splice(0)) await server.close().catch(() => undefined);
-  await started.emulator?.stop().catch(() => undefined);
-  for (const pool of started.pools.splice(0)) await pool.end().catch(() => undefined);
-  await started.database?.stop().catch(() => undefined);
-  for (const folder of started.folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-}
+const started = createStarted();
 
 async function freshDatabase(serverUrl, name, max) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const url = await createDatabase(serverUrl, name);
   const { createPool } = await load('bot', 'db', 'pool.js');
-  const pool = createPool(url.toString(), `trt-bench:${name}`, silent, max);
-  started.pools.push(pool);
+  const pool = createPool(url, `trt-bench:${name}`, silent, max);
+  started.add(`the pool of ${name}`, () => pool.end());
   const { applyMigrations } = await load('bot', 'db', 'migrate.js');
   await applyMigrations(pool, join(repoRoot, 'bot', 'migrations'), { lockKey: LOCK_KEY, log: silent, whileLocked: () => runMigrations({ pgPool: pool, logger: quietWorkerLogger() }) });
   return pool;
@@ -178,10 +125,9 @@ function quietWorkerLogger() {
   });
 }
 
-async function postgresSettings(pool) {
-  const result = await pool.query('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1::text[])', [['server_version', 'shared_buffers', 'fsync', 'synchronous_commit', 'max_parallel_workers_per_gather']]);
-  return Object.fromEntries(result.rows.map((row) => [row.name, row.unit === '8kB' ? `${Math.round((Number(row.setting) * 8) / 1024)} MiB` : row.setting]));
-}
+const SETTINGS = ['server_version', 'shared_buffers', 'fsync', 'synchronous_commit', 'max_parallel_workers_per_gather'];
+/** shared_buffers in MiB rather than 8 kB pages: it says whether the ledger fits in memory. */
+const inMiB = (row) => (row.unit === '8kB' ? `${Math.round((Number(row.setting) * 8) / 1024)} MiB` : row.setting);
 
 // ---------------------------------------------------------------------------------------------
 // Balance reads at 10^6 rows.
@@ -235,7 +181,7 @@ async function loadLedger(pool, options) {
 
 /** `reads` reads of random chats, one at a time, after a warm-up; milliseconds per round trip. */
 async function timedReads(read, chats, reads, seed, warmup = WARMUP_READS) {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const chat = () => 1 + Math.floor(next() * chats);
   for (let index = 0; index < warmup; index++) await read(chat());
   const samples = [];
@@ -271,7 +217,7 @@ async function balancePlan(db, chatId) {
 
 async function balanceReads(serverUrl, options) {
   const pool = await freshDatabase(serverUrl, 'bench_ledger', 4);
-  const settings = await postgresSettings(pool);
+  const settings = await postgresSettings(pool, SETTINGS, inMiB);
   process.stdout.write(`\nLedger: ${options.rows.toLocaleString('en-US')} rows over ${options.chats.toLocaleString('en-US')} chats, through the trigger, in chunks of ${CHUNK.toLocaleString('en-US')}\n`);
   const loaded = await loadLedger(pool, options);
   process.stdout.write(`  loaded in ${formatMs(loaded.loadMs)} (${loaded.rowsPerS.toLocaleString('en-US')} rows/s); table ${loaded.tableMiB} MiB, index ${loaded.indexMiB} MiB; credit_accounts = sum of the ledger: ${loaded.accountsMatchLedger}\n`);
@@ -332,7 +278,7 @@ async function moneyPath(serverUrl, options, emulator, workers) {
     load('bot', 'billing', 'ledger.js'),
   ]);
   const app = Fastify({ logger: false });
-  started.servers.push(app);
+  started.add(`the callback server of ${workers} workers`, () => app.close());
   let service;
   registerKieCallbackRoute(app, { get generation() { return service; }, log: silent });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -446,7 +392,7 @@ async function kieAlone(options, emulator, concurrency) {
 
 function verdicts(report) {
   const list = [];
-  const add = (target, actual, limit, pass, note) => list.push({ target, actual, limit, verdict: pass === undefined ? 'N/A' : pass ? 'PASS' : 'MISSED', ...(note ? { note } : {}) });
+  const add = (...args) => list.push(verdict(...args));
   const { reads } = report;
   const atScale = reads.loaded.rows >= 1_000_000 ? undefined : `only ${reads.loaded.rows.toLocaleString('en-US')} rows (--rows)`;
   const limit = `${TARGETS.balanceP99Ms} ms`;
@@ -494,52 +440,38 @@ function printReport(report) {
       lines.push(`${entry.workers} workers: callbacks refused by the bot (KIE_CALLBACK_REJECTED): ${Object.entries(entry.callbacksRejected).map(([reason, n]) => `${n}× ${reason}`).join(', ')}.`);
     }
   }
-  lines.push('', 'Targets', '');
-  let missed = 0;
-  for (const verdict of report.verdicts) {
-    if (verdict.verdict === 'MISSED' || verdict.verdict === 'INVALID') missed++;
-    lines.push(`  ${verdict.verdict.padEnd(7)} ${verdict.target}: ${verdict.actual} (limit ${verdict.limit})${verdict.note ? ` — ${verdict.note}` : ''}`);
-  }
+  lines.push('', 'Targets', '', ...report.verdicts.map((entry) => verdictLine(entry)));
   for (const entry of report.money ?? []) lines.push(`  INFO    generations per second through the full money path, ${entry.workers} workers: ${entry.perS.toFixed(1)} (no target)`);
-  lines.push('', missed > 0 ? `MISSED: ${missed} target(s) not met or run(s) invalid; see above.` : 'All targets met.');
+  lines.push('', outcomeLine(report.verdicts));
   const { machine } = report;
-  lines.push(`Load average ${machine.loadAverageAtStart.toFixed(2)} at the start, ${machine.loadAverageAtEnd.toFixed(2)} at the end, on ${machine.cpus} cores.`);
-  if (machine.loadAverageAtStart > machine.cpus) lines.push(`Note: other work was running (load average above ${machine.cpus}); figures are noisier than usual, compare the ratios and re-run when the machine is quiet.`);
+  lines.push(loadAverageLine(machine));
+  if (machine.loadAverageAtStart > machine.cpus) lines.push(busyMachineNote(machine.cpus));
   if (report.options.quick) lines.push('--quick: a small ledger, indicative only.');
-  lines.push(`Written to ${report.outFile}`, '');
-  process.stdout.write(lines.join('\n'));
+  printReportLines(lines, report.outFile);
 }
 
 async function main() {
   const options = parseArguments(process.argv.slice(2));
-  for (const file of [dist('bot', 'billing', 'ledger.js'), dist('bot', 'db', 'embedded.js'), dist('bot', 'generation', 'service.js'), dist('emulators', 'kie', 'server.js')]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run bench:ledger\` (it builds first)`);
-  }
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemMiB: Math.round(totalmem() / MiB), node: process.version, loadAverageAtStart: loadavg()[0] };
-  const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
-  process.stdout.write(`trt ${version} ledger bench — node ${machine.node}, ${machine.cpus} cores; load average ${machine.loadAverageAtStart.toFixed(2)}${options.quick ? ' (--quick)' : ''}\n`);
+  requireBuilt([dist('bot', 'billing', 'ledger.js'), dist('bot', 'db', 'embedded.js'), dist('bot', 'generation', 'service.js'), dist('emulators', 'kie', 'server.js')], 'bench:ledger');
+  const { version, machine } = announce('ledger', { quick: options.quick });
 
   const began = performance.now();
-  const root = mkdtempSync(join(tmpdir(), 'trt-bench-ledger-'));
-  started.folders.push(root);
-  // mkdtemp makes the folder 0700; as root, PostgreSQL runs as the OS user `postgres`, which must traverse it.
-  chmodSync(root, 0o711);
   try {
-    const { startEmbeddedPostgres } = await load('bot', 'db', 'embedded.js');
-    started.database = await startEmbeddedPostgres({ dataDir: join(root, 'data'), log: pino({ level: process.env.TRT_BENCH_PG_LOG ?? 'silent' }) });
-    const reads = await balanceReads(started.database.url, options);
+    const { server: database } = await startPostgres(started, 'trt-bench-ledger-');
+    const reads = await balanceReads(database.url, options);
 
     let money;
     let kieBaseline;
     if (options.money) {
       const { KieEmulator } = await load('emulators', 'kie', 'server.js');
-      started.emulator = await KieEmulator.start({ apiKey: KIE_KEY, defaultBehaviour: { outcome: 'success', delayMs: 0, callback: true } });
+      const emulator = await KieEmulator.start({ apiKey: KIE_KEY, defaultBehaviour: { outcome: 'success', delayMs: 0, callback: true } });
+      started.add('the KIE emulator', () => emulator.stop());
       money = [];
       kieBaseline = [];
       for (const workers of options.workers) {
         process.stdout.write(`\nMoney path, ${workers} workers: ${options.generations} generations\n`);
-        kieBaseline.push(await kieAlone(options, started.emulator, workers));
-        money.push(await moneyPath(started.database.url, options, started.emulator, workers));
+        kieBaseline.push(await kieAlone(options, emulator, workers));
+        money.push(await moneyPath(database.url, options, emulator, workers));
         const last = money.at(-1);
         process.stdout.write(`  ${last.perS.toFixed(1)} generations/s (KIE alone ${kieBaseline.at(-1).perS.toFixed(1)}/s)${last.valid ? '' : ' — INVALID run, see the report'}\n`);
       }
@@ -564,16 +496,11 @@ async function main() {
       outFile: options.out,
     };
     report.verdicts = verdicts(report);
-    mkdirSync(dirname(options.out), { recursive: true });
-    writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+    writeArtifact(options.out, report);
     printReport(report);
   } finally {
-    await cleanUp();
+    await started.stopAll();
   }
 }
 
-main().catch(async (error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  await cleanUp();
-  process.exitCode = 2;
-});
+runBench(main, () => started.stopAll());

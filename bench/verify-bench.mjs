@@ -25,15 +25,15 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { generateRepo } from './generate-repo.mjs';
+import { MiB, announce, dist, msFormatter, outcomeLine, parseFlags, printReportLines, repoRoot, requireBuilt, runBench, table, verdict, verdictLine, writeArtifact } from './lib.mjs';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const workRoot = join(repoRoot, 'bench', '.work');
 const TIME = '/usr/bin/time';
-const MiB = 1024 * 1024;
+// Whole milliseconds: a verify run lasts hundreds of them at the least.
+const formatMs = msFormatter(0);
 
 const TARGETS = {
   coldVsKnip: 0.75,
@@ -47,13 +47,7 @@ const TARGETS = {
 
 function parseArguments(argv) {
   const options = { sizes: [3000, 10000], runs: undefined, peerRuns: undefined, peersEverywhere: false, peers: true, out: join(repoRoot, 'artifacts', 'bench-verify.json'), quick: false, keep: false };
-  for (let index = 0; index < argv.length; index++) {
-    const flag = argv[index];
-    const value = () => {
-      const next = argv[++index];
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
+  parseFlags(argv, 'verify-bench.mjs', (flag, value) => {
     if (flag === '--sizes') options.sizes = value().split(',').map((size) => Number(size.trim()));
     else if (flag === '--quick') options.quick = true;
     else if (flag === '--runs') options.runs = Number(value());
@@ -62,8 +56,8 @@ function parseArguments(argv) {
     else if (flag === '--no-peers') options.peers = false;
     else if (flag === '--out') options.out = resolve(value());
     else if (flag === '--keep') options.keep = true;
-    else throw new Error(`unknown flag ${flag}; see the comment at the top of bench/verify-bench.mjs`);
-  }
+    else return false;
+  });
   if (options.quick) options.sizes = [600];
   if (options.sizes.some((size) => !Number.isInteger(size) || size < 100)) throw new Error('--sizes takes whole numbers of at least 100');
   return options;
@@ -138,7 +132,7 @@ function binScript(name) {
 
 /** The tools, each a command and a parser of the cycles it reports. */
 function tools(root) {
-  const trtBin = join(repoRoot, 'dist', 'cli', 'bin.js');
+  const trtBin = dist('cli', 'bin.js');
   const node = process.execPath;
   return {
     trt: {
@@ -221,10 +215,6 @@ async function series(label, times, run, tool, expectCycles) {
   return entry;
 }
 
-function formatMs(ms) {
-  return ms >= 10000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
-}
-
 async function benchSize(size, options) {
   const root = join(workRoot, `repo-${size}`);
   const generationStarted = performance.now();
@@ -279,7 +269,7 @@ async function benchSize(size, options) {
 /** Each target: PASS or MISSED, or N/A when its baseline was not measured or a run was invalid. */
 function verdicts(size, results) {
   const list = [];
-  const add = (target, actual, limit, pass, note) => list.push({ target, actual, limit, verdict: pass === undefined ? 'N/A' : pass ? 'PASS' : 'MISSED', ...(note ? { note } : {}) });
+  const add = (...args) => list.push(verdict(...args));
   const valid = (entry) => entry && entry.completed;
   const { trtCold, trtWarm, trtOneChange, knipCold } = results;
   if (size <= TARGETS.smallSizeLimit) {
@@ -314,33 +304,23 @@ function printReport(report) {
       ]);
     }
   }
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const format = (row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
-  lines.push(format(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(format), '', 'Targets', '');
-  let missed = 0;
-  for (const size of report.sizes) {
-    for (const verdict of size.verdicts) {
-      if (verdict.verdict === 'MISSED' || verdict.verdict === 'INVALID') missed++;
-      lines.push(`  ${verdict.verdict.padEnd(7)} ${String(size.modules).padStart(6)} modules  ${verdict.target}: ${verdict.actual} (limit ${verdict.limit})${verdict.note ? ` — ${verdict.note}` : ''}`);
-    }
-  }
+  lines.push(...table(header, rows), '', 'Targets', '');
+  for (const size of report.sizes) lines.push(...size.verdicts.map((entry) => verdictLine(entry, `${String(size.modules).padStart(6)} modules  `)));
   const findings = report.sizes.map((size) => `${size.modules}: ${JSON.stringify(size.results.trtCold.output?.byRule ?? {})}`);
   lines.push('', `trt findings by rule on the generated repositories (only no-circular-imports is planted): ${findings.join('; ')}`);
-  lines.push('', missed > 0 ? `MISSED: ${missed} target(s) not met or run(s) invalid; see above.` : 'All targets met.');
+  lines.push('', outcomeLine(report.sizes.flatMap((size) => size.verdicts)));
   if (report.machine.loadAverageAtStart > report.machine.cpus) {
     lines.push(`Note: the load average was ${report.machine.loadAverageAtStart.toFixed(1)} on ${report.machine.cpus} cores at the start; figures are noisier than usual.`);
   }
-  lines.push(`Written to ${report.outFile}`, '');
-  process.stdout.write(lines.join('\n'));
+  printReportLines(lines, report.outFile);
 }
 
 async function main() {
   const options = parseArguments(process.argv.slice(2));
-  if (!existsSync(join(repoRoot, 'dist', 'cli', 'bin.js'))) throw new Error('dist/ is missing: run `npm run bench` (it builds first)');
+  requireBuilt([dist('cli', 'bin.js')], 'bench:verify');
   mkdirSync(workRoot, { recursive: true });
-  const trtVersion = execFileSync(process.execPath, [join(repoRoot, 'dist', 'cli', 'bin.js'), '--version'], { encoding: 'utf8' }).trim();
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', totalMemMiB: Math.round(totalmem() / MiB), node: process.version, loadAverageAtStart: loadavg()[0] };
-  process.stdout.write(`trt ${trtVersion} verify bench — node ${machine.node}, ${machine.cpus} cores, memory measured by ${memoryMethod}; load average ${machine.loadAverageAtStart.toFixed(2)}\n`);
+  const trtVersion = execFileSync(process.execPath, [dist('cli', 'bin.js'), '--version'], { encoding: 'utf8' }).trim();
+  const { machine } = announce('verify', { version: trtVersion, detail: `, memory measured by ${memoryMethod}` });
   const started = performance.now();
   const sizes = [];
   for (const size of options.sizes) sizes.push(await benchSize(size, options));
@@ -358,12 +338,8 @@ async function main() {
     sizes,
     outFile: options.out,
   };
-  mkdirSync(dirname(options.out), { recursive: true });
-  writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+  writeArtifact(options.out, report);
   printReport(report);
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 2;
-});
+runBench(main);
