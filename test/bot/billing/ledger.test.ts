@@ -191,11 +191,19 @@ describe('never negative', () => {
     expect(error.message).toContain('append-only');
   });
 
-  it('refuses a raw UPDATE of credit_accounts to a negative balance', async () => {
+  it('refuses any write to credit_accounts that does not come from a ledger entry', async () => {
     const chatId = nextChat++;
     await addEntry(pool, entry(chatId, 'grant', 2, `grant:${chatId}`));
-    const error = await refusal('UPDATE credit_accounts SET balance = -1 WHERE chat_id = $1::bigint', [chatId]);
-    expect(error.constraint).toBe('credit_balance_never_negative');
+    for (const [statement, params] of [
+      ['UPDATE credit_accounts SET balance = -1 WHERE chat_id = $1::bigint', [chatId]],
+      ['UPDATE credit_accounts SET balance = 1000 WHERE chat_id = $1::bigint', [chatId]],
+      ['DELETE FROM credit_accounts WHERE chat_id = $1::bigint', [chatId]],
+      ['INSERT INTO credit_accounts (chat_id, balance) VALUES ($1::bigint, 5)', [nextChat++]],
+      ['TRUNCATE credit_accounts', []],
+    ] as const) {
+      const error = await refusal(statement, [...params]);
+      expect(error.message).toContain('credit_accounts is maintained by credit_ledger');
+    }
     expect(await account(chatId)).toBe(2);
   });
 
