@@ -25,7 +25,6 @@ import { createTelegramBot } from './telegram/bot.js';
 export interface RunningBot {
   /** The base URL the server listens on, e.g. http://127.0.0.1:8080. */
   url: string;
-  instanceId: string;
   /** Graceful stop: stop accepting, finish in-flight work until the deadline, release the lock, close pools. */
   stop(reason: string): Promise<void>;
 }
@@ -64,8 +63,8 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
     });
     log.info({ applied: migrated.applied, alreadyApplied: migrated.alreadyApplied.length }, 'migrations up to date');
 
-    const metrics = new BotMetrics();
     const database = new DatabaseMonitor(pool, migrationFiles, log);
+    const metrics = new BotMetrics(() => database.current().depth);
     await database.start();
     cleanups.push(async () => database.stop());
 
@@ -147,7 +146,6 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
     let stopping: Promise<void> | null = null;
     return {
       url,
-      instanceId,
       stop(reason) {
         stopping ??= (async () => {
           log.info({ reason }, 'stopping: no new requests, finishing in-flight work');

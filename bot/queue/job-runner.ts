@@ -7,6 +7,7 @@
 import { Logger as WorkerLogger, makeWorkerUtils, run, type Runner, type Task } from 'graphile-worker';
 import type { Logger } from 'pino';
 import type pg from 'pg';
+import { withDeadline } from '../deadline.js';
 import { FencedError } from './processor.js';
 
 export interface JobRunnerOptions {
@@ -50,14 +51,12 @@ export class JobRunner {
     const runner = this.runner;
     this.runner = null;
     if (!runner) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), deadlineMs);
-    });
-    const outcome = await Promise.race([runner.stop('shutdown').then(() => 'stopped' as const), deadline]);
-    clearTimeout(timer);
+    const finished = await withDeadline(runner.stop('shutdown'), deadlineMs, 'shutdown deadline').then(
+      () => true,
+      () => false,
+    );
     this.epoch = null;
-    if (outcome === 'deadline') {
+    if (!finished) {
       this.options.log.warn({ deadlineMs }, 'in-flight jobs did not finish before the shutdown deadline; the next ACTIVE re-runs them');
       await runner.kill('shutdown deadline').catch(() => undefined);
     }
@@ -71,6 +70,8 @@ export class JobRunner {
       pgPool: pool,
       concurrency: workers,
       noHandleSignals: true,
+      // No recurring jobs: say so, instead of graphile-worker looking for a crontab file at every start.
+      crontab: '',
       pollInterval: 1000,
       logger: workerLogger(log),
       taskList: this.guardedTasks(epoch),

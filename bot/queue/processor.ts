@@ -13,6 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type pg from 'pg';
+import { withDeadline } from '../deadline.js';
 import { INSERT_EVENT_SQL, eventParams, logEvent, type NewEvent } from '../events/events.js';
 import type { BotMetrics } from '../metrics.js';
 
@@ -106,13 +107,11 @@ export class UpdateProcessor {
   async stop(deadlineMs: number): Promise<void> {
     this.epoch = null;
     this.wake();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), deadlineMs);
-    });
-    const outcome = await Promise.race([Promise.allSettled([...this.inFlight.values(), this.pumping]).then(() => 'done' as const), deadline]);
-    clearTimeout(timer);
-    if (outcome === 'deadline') {
+    const finished = await withDeadline(Promise.allSettled([...this.inFlight.values(), this.pumping]), deadlineMs, 'shutdown deadline').then(
+      () => true,
+      () => false,
+    );
+    if (!finished) {
       this.options.log.warn({ deadlineMs, inFlight: this.inFlight.size }, 'in-flight updates did not finish before the shutdown deadline; the next ACTIVE runs them again');
     }
   }

@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { connectableHost, describeFetchError, isPlainObject } from '../net.js';
 import { solidPng } from './png.js';
 import {
   callbackBody,
@@ -508,7 +509,7 @@ export class KieEmulator {
         await response.arrayBuffer();
         return { status: response.status, error: null, at };
       } catch (error) {
-        return { status: null, error: describeFetchError(error), at };
+        return { status: null, error: describeFetchError(error, CALLBACK_TIMEOUT_MS, 'the KIE emulator stopped'), at };
       }
     })();
     this.inFlight.add(request);
@@ -647,10 +648,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isHttpUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   try {
@@ -659,18 +656,4 @@ function isHttpUrl(value: unknown): value is string {
   } catch {
     return false;
   }
-}
-
-/** Where a client on this machine reaches a server listening on `host`. */
-function connectableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${CALLBACK_TIMEOUT_MS / 1000} s`;
-  if (error instanceof Error && error.name === 'AbortError') return 'the KIE emulator stopped';
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code === 'ECONNREFUSED') return 'Connection refused';
-  return cause?.message ?? (error instanceof Error ? error.message : String(error));
 }

@@ -9,7 +9,8 @@
  */
 import type { InlineKeyboardMarkup, LabeledPrice, Message, MessageEntity, PhotoSize } from 'grammy/types';
 import { parseTelegramHtml, trimFormatted } from './html.js';
-import { asBool, asInteger, asText, isPlainObject, type Params } from './params.js';
+import { isPlainObject } from '../net.js';
+import { asBool, asInteger, asText, type Params } from './params.js';
 import { unixNow, type TelegramState } from './state.js';
 
 /** A refusal of the Bot API: answered as `{ ok: false, error_code, description, parameters? }`. */

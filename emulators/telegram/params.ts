@@ -6,6 +6,7 @@
  * chat id, and structured values (reply_markup, prices, …) may arrive as objects or as JSON text.
  * The helpers here apply those rules so each method reads its parameters in one line.
  */
+import { isPlainObject } from '../net.js';
 
 export type Params = Record<string, unknown>;
 
@@ -76,6 +77,3 @@ export function asInteger(value: unknown): number | undefined {
   return Number.isSafeInteger(number) ? number : undefined;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

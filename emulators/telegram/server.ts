@@ -19,7 +19,8 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BotApiError, findMethod, METHOD_NAMES, type Handler } from './methods.js';
-import { asInteger, BodyProblem, isPlainObject, normalizeParams, parseFormBody, parseJsonBody, type Params } from './params.js';
+import { connectableHost, describeFetchError, isPlainObject } from '../net.js';
+import { asInteger, BodyProblem, normalizeParams, parseFormBody, parseJsonBody, type Params } from './params.js';
 import { TelegramState, unixNow } from './state.js';
 
 export interface RecordedCall {
@@ -196,7 +197,7 @@ export class TelegramEmulator {
       }
       return { status: response.status, body };
     } catch (error) {
-      const reason = describeFetchError(error);
+      const reason = describeFetchError(error, DELIVERY_TIMEOUT_MS);
       this.state.lastWebhookError = { date: unixNow(), message: reason };
       throw new DeliveryError('unreachable', `could not deliver the update to the webhook ${webhook.url}: ${reason}`);
     }
@@ -420,15 +421,4 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** Where a client on this machine reaches a server listening on `host`. */
-function connectableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code === 'ECONNREFUSED') return 'Connection refused';
-  return cause?.message ?? (error instanceof Error ? error.message : String(error));
-}

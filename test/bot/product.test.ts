@@ -15,6 +15,7 @@ import {
   callbackUpdate,
   eventually,
   freePort,
+  messageUpdate,
   postUpdate,
   startTestBot,
   TEST_KIE_KEY,
@@ -226,16 +227,13 @@ describe('Telegram Stars', () => {
     const answer = telegram.calls({ method: 'answerPreCheckoutQuery' }).at(-1)!;
     expect(answer.params.ok).toBe(true);
 
-    const payment = (updateId: number) => ({
-      update_id: updateId,
-      message: {
-        message_id: updateId % 100000,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: chatId, type: 'private', first_name: HOSTILE_NAME },
-        from: { id: chatId, is_bot: false, first_name: HOSTILE_NAME },
-        successful_payment: { currency: 'XTR', total_amount: 50, invoice_payload: 'credits:50', telegram_payment_charge_id: `charge-${chatId}`, provider_payment_charge_id: '' },
-      },
-    });
+    const payment = (updateId: number) =>
+      messageUpdate(
+        updateId,
+        chatId,
+        { successful_payment: { currency: 'XTR', total_amount: 50, invoice_payload: 'credits:50', telegram_payment_charge_id: `charge-${chatId}`, provider_payment_charge_id: '' } },
+        HOSTILE_NAME,
+      );
     await step(payment(nextUpdateId++));
     await step(payment(nextUpdateId++));
     expect(await balance(chatId)).toBe(50);

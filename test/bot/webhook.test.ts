@@ -220,5 +220,6 @@ describe('admin and metrics', () => {
     const text = await (await fetch(`${active.url}/metrics`)).text();
     expect(text).toMatch(/trt_updates_total\{outcome="received"\} \d+/);
     expect(text).toContain('trt_leader_active 1');
+    expect(text).toMatch(/trt_queue_depth \d+/);
   });
 });

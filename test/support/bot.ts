@@ -154,8 +154,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A Telegram update as the smoke tests send them: update_id ≥ 10^12, a private chat. */
-export function textUpdate(updateId: number, chatId: number, text: string, firstName = 'Test'): Record<string, unknown> {
+/** A message update as the smoke tests send them: update_id ≥ 10^12, a private chat, `content` (text, payment…). */
+export function messageUpdate(updateId: number, chatId: number, content: Record<string, unknown>, firstName = 'Test'): Record<string, unknown> {
   return {
     update_id: updateId,
     message: {
@@ -163,10 +163,14 @@ export function textUpdate(updateId: number, chatId: number, text: string, first
       date: Math.floor(Date.now() / 1000),
       chat: { id: chatId, type: 'private', first_name: firstName },
       from: { id: chatId, is_bot: false, first_name: firstName },
-      text,
-      ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } : {}),
+      ...content,
     },
   };
+}
+
+export function textUpdate(updateId: number, chatId: number, text: string, firstName = 'Test'): Record<string, unknown> {
+  const command = text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } : {};
+  return messageUpdate(updateId, chatId, { text, ...command }, firstName);
 }
 
 /** A button press: a callback query on a message the bot sent to the chat. */

@@ -1,0 +1,20 @@
+/** What the emulators share about the network and the bodies they read. */
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Where a client on this machine reaches a server listening on `host`. */
+export function connectableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A failed outgoing fetch (webhook delivery, callback) in the words a test failure should show. */
+export function describeFetchError(error: unknown, timeoutMs: number, abortedMeans = 'the request was aborted'): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  if (error instanceof Error && error.name === 'AbortError') return abortedMeans;
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  if (cause?.code === 'ECONNREFUSED') return 'Connection refused';
+  return cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
