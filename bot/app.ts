@@ -128,8 +128,12 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       startedAt,
       generation,
       onStored: () => processor.wake(),
-      answerCallbackQuery: async (callbackQueryId, text, flow) => {
-        await telegram.within(flow, () => telegram.bot.api.answerCallbackQuery(callbackQueryId, { text }));
+      answerAsPassive: async (query, flow) => {
+        await telegram.within(flow, () =>
+          query.kind === 'callback_query'
+            ? telegram.bot.api.answerCallbackQuery(query.id, { text: query.notice })
+            : telegram.bot.api.answerPreCheckoutQuery(query.id, false, { error_message: query.notice }),
+        );
       },
     });
     let serverClosed: Promise<void> | null = null;

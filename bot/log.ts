@@ -4,6 +4,7 @@
  * fields we know about.
  */
 import { pino, type Logger } from 'pino';
+import { redactor } from '../cli/core/redact.js';
 
 export function createLogger(level: string, secretValues: readonly string[], destination?: NodeJS.WritableStream): Logger {
   const redact = redactor(secretValues);
@@ -16,18 +17,4 @@ export function createLogger(level: string, secretValues: readonly string[], des
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );
-}
-
-/** Replaces each secret value (and its URL-encoded form) with `[REDACTED]`. */
-export function redactor(secretValues: readonly string[]): (line: string) => string {
-  const needles = [...new Set(secretValues.flatMap((value) => [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]))]
-    .filter((value) => value.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  if (needles.length === 0) return (line) => line;
-  const pattern = new RegExp(needles.map(escapeRegExp).join('|'), 'g');
-  return (line) => line.replace(pattern, '[REDACTED]');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

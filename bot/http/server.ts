@@ -29,7 +29,7 @@ export interface ServerDeps {
   startedAt: number;
   generation: GenerationService;
   onStored: WebhookDeps['onStored'];
-  answerCallbackQuery: WebhookDeps['answerCallbackQuery'];
+  answerAsPassive: WebhookDeps['answerAsPassive'];
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {

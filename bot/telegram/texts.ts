@@ -7,6 +7,8 @@ import type { Model } from '../generation/models.js';
 import { escapeHtml } from './html.js';
 
 export const PASSIVE_NOTICE = 'The bot is being updated. Your request is queued and will be handled in a moment.';
+/** Shown by Telegram in the checkout (plain text, no HTML) when a PASSIVE instance refuses a payment. */
+export const PASSIVE_PAYMENT_NOTICE = 'The bot is being updated. No payment was taken. Please try again in a minute.';
 
 export const texts = {
   welcome: (name: string) =>

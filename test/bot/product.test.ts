@@ -1,7 +1,7 @@
 /**
  * The bot's product on the real stack: the bot on PostgreSQL, the Telegram and KIE emulators over
- * HTTP. Issue 4 checks 1–6 and 9; the ledger property (check 7) is in billing/, PASSIVE (check 8)
- * in passive.test.ts.
+ * HTTP. Issue 4 checks 1–6 and 9, and GET /admin/credits (what smoke S5 reads to prove a single
+ * debit); the ledger property (check 7) is in billing/, PASSIVE (check 8) in passive.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
@@ -18,6 +18,7 @@ import {
   messageUpdate,
   postUpdate,
   startTestBot,
+  TEST_ADMIN_SECRET,
   TEST_KIE_KEY,
   TEST_TOKEN,
   testPool,
@@ -239,6 +240,58 @@ describe('Telegram Stars', () => {
     expect(await balance(chatId)).toBe(50);
     const purchases = await sql.query("SELECT 1 FROM credit_ledger WHERE chat_id = $1::bigint AND kind = 'purchase'", [chatId]);
     expect(purchases.rowCount).toBe(1);
+  });
+});
+
+interface CreditStatement {
+  chat_id: number;
+  balance: number;
+  entries: Array<{ ts: string; kind: string; amount: number; ref: string; cid: string | null; generation_id: number | null }>;
+}
+
+describe('GET /admin/credits', () => {
+  const get = (query: string, authorization: string | null = `Bearer ${TEST_ADMIN_SECRET}`) =>
+    fetch(`${bot.url}/admin/credits${query}`, { headers: authorization === null ? {} : { authorization } });
+
+  it('answers the balance and the entries newest first, as JSON numbers, after grants and a generation', async () => {
+    const chatId = nextChat++;
+    await fund(chatId, 10);
+    await fund(chatId, 3);
+    const { cid, generationId } = await generate(chatId, 'a ledger to read');
+    await telegram.waitForCall((call) => call.method === 'sendPhoto' && call.params.chat_id === chatId, 15_000);
+
+    const statement = await adminGet<CreditStatement>(bot.url, `/admin/credits?chat_id=${chatId}`);
+    expect(statement.chat_id).toBe(chatId);
+    expect(statement.balance).toBe(12);
+    expect(statement.balance).toBe(await balance(chatId));
+    expect(statement.entries).toEqual([
+      { ts: expect.any(String), kind: 'capture', amount: 0, ref: `capture:generation:${generationId}`, cid, generation_id: generationId },
+      { ts: expect.any(String), kind: 'reserve', amount: -1, ref: `reserve:generation:${generationId}`, cid, generation_id: generationId },
+      { ts: expect.any(String), kind: 'grant', amount: 3, ref: `admin:fund-${chatId}-3`, cid: null, generation_id: null },
+      { ts: expect.any(String), kind: 'grant', amount: 10, ref: `admin:fund-${chatId}-10`, cid: null, generation_id: null },
+    ]);
+    const times = statement.entries.map((entry) => Date.parse(entry.ts));
+    for (const [index, entry] of statement.entries.entries()) expect(new Date(times[index]!).toISOString()).toBe(entry.ts);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    const newest = await adminGet<CreditStatement>(bot.url, `/admin/credits?chat_id=${chatId}&limit=1`);
+    expect(newest.balance).toBe(12);
+    expect(newest.entries.map((entry) => entry.kind)).toEqual(['capture']);
+  });
+
+  it('answers a balance of 0 and no entries for a chat the ledger never saw', async () => {
+    const chatId = nextChat++;
+    expect(await adminGet<CreditStatement>(bot.url, `/admin/credits?chat_id=${chatId}`)).toEqual({ chat_id: chatId, balance: 0, entries: [] });
+  });
+
+  it('answers 401 without the admin secret and 400 for a bad chat_id or limit', async () => {
+    expect((await get('?chat_id=1', null)).status).toBe(401);
+    expect((await get('?chat_id=1', 'Bearer not-the-admin-secret')).status).toBe(401);
+    for (const query of ['', '?chat_id=abc', '?chat_id=1.5', '?chat_id=1&limit=0', '?chat_id=1&limit=201']) {
+      const response = await get(query);
+      expect(response.status, query).toBe(400);
+      expect(((await response.json()) as { error: string }).error, query).toMatch(/chat_id|limit/);
+    }
   });
 });
 

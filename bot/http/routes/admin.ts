@@ -1,13 +1,14 @@
 /**
  * The admin API (SPEC §8), guarded by `Authorization: Bearer $ADMIN_SECRET`: the events journal
- * that `trt smoke` proves behaviour with, and a live database check.
+ * and the credits ledger that `trt smoke` proves behaviour with, credit grants, and a live
+ * database check.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { BotConfig } from '../../config.js';
 import { migrationStatus, type MigrationFile } from '../../db/migrate.js';
-import { addEntry, balanceOf } from '../../billing/ledger.js';
+import { addEntry, balanceOf, creditStatement } from '../../billing/ledger.js';
 import { queryEvents, recordEvent } from '../../events/events.js';
 import { bearerToken, secretMatches } from '../auth.js';
 
@@ -25,7 +26,13 @@ interface EventsQuery {
   limit?: number;
 }
 
+interface CreditsQuery {
+  chat_id: number;
+  limit: number;
+}
+
 const DEFAULT_EVENT_LIMIT = 100;
+const DEFAULT_CREDIT_ENTRIES = 50;
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (admin) => {
@@ -93,6 +100,33 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           return { applied: outcome === 'added', balance };
         } catch (error) {
           deps.log.error({ err: error }, 'credit grant failed');
+          return reply.code(503).send({ error: 'the database is unavailable; retry later' });
+        }
+      },
+    );
+
+    admin.get<{ Querystring: CreditsQuery }>(
+      '/admin/credits',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['chat_id'],
+            properties: {
+              chat_id: { type: 'integer' },
+              limit: { type: 'integer', minimum: 1, maximum: 200, default: DEFAULT_CREDIT_ENTRIES },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const { chat_id: chatId, limit } = request.query;
+        try {
+          const { balance, entries } = await creditStatement(deps.pool, chatId, limit);
+          return { chat_id: chatId, balance, entries };
+        } catch (error) {
+          deps.log.error({ err: error }, 'credits query failed');
           return reply.code(503).send({ error: 'the database is unavailable; retry later' });
         }
       },

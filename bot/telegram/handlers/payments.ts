@@ -31,6 +31,8 @@ export function registerPaymentHandlers(bot: Bot, deps: HandlerDeps): void {
   });
 
   bot.on('pre_checkout_query', async (ctx) => {
+    // Telegram takes one answer: the PASSIVE already refused it and told the user to retry.
+    if (flow().passiveAnswered) return;
     const query = ctx.preCheckoutQuery;
     const credits = creditsOf(query.invoice_payload);
     if (query.currency === 'XTR' && credits !== null && credits === query.total_amount) {
