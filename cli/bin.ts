@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
+import { registerSmoke } from './commands/smoke.js';
 import { registerTruth } from './commands/truth.js';
 import { registerVerify } from './commands/verify.js';
 import { ExitCode, exitCodeFor, formatError } from './core/errors.js';
@@ -28,6 +29,7 @@ const program = new Command()
   .exitOverride();
 
 registerVerify(program, run);
+registerSmoke(program, run);
 registerTruth(program, run);
 registerInit(program, run);
 registerDemo(program, run);

@@ -53,7 +53,7 @@ export interface Truth {
   verify?: { include?: string[]; exclude?: string[]; rules?: Record<string, RuleSetting> };
   observability?: { forbidden_log_patterns?: ForbiddenLogPattern[] };
   invariants?: { id: string; statement: string; proved_by: string[] }[];
-  smoke?: { chat_id?: number; scenarios?: Record<string, Record<string, unknown>> };
+  smoke?: { chat_id?: number; max_requests?: number; scenarios?: Record<string, Record<string, unknown>> };
   release?: {
     steps?: string[];
     test_command?: string;

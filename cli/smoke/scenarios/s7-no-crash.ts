@@ -1,0 +1,56 @@
+/**
+ * S7: a malformed update (fields of the wrong types) is survived: the service keeps answering,
+ * its uptime is not reset (no crash and restart), and the update ends in a recorded
+ * UPDATE_INVALID or DISPATCH_FAIL with its cid — never dropped silently. The malformed update
+ * is sent once: a retry could crash a fragile service again.
+ */
+import { cut, round, ScenarioAbort, timeline, type SmokeContext } from '../context.js';
+import { fail, pass, type Scenario } from '../scenario.js';
+
+const RECORD_WAIT_MS = 3000;
+
+export const s7NoCrash: Scenario = {
+  id: 'S7',
+  title: 'no crash',
+  needs: ['chat-id', 'webhook-secret', 'admin-secret'],
+  plan: () => [
+    { method: 'GET', target: 'url', path: '/health', times: 2, note: 'read only: uptime before and after' },
+    { method: 'POST', target: 'url', path: '/webhook', times: 1, note: 'one synthetic update with fields of the wrong types' },
+    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: Math.ceil(RECORD_WAIT_MS / 250) + 4, note: 'poll for UPDATE_INVALID or DISPATCH_FAIL' },
+  ],
+  async run(context) {
+    const uptimeBefore = await uptime(context);
+    const update = context.updates.malformed();
+    const updateId = update.update_id as number;
+    let status: number;
+    try {
+      status = (await context.postUpdate('url', update, { retries: 0 })).status;
+    } catch (error) {
+      if (!(error instanceof ScenarioAbort)) throw error;
+      const after = await uptime(context).catch((abort: unknown) => (abort instanceof ScenarioAbort ? abort.message : String(abort)));
+      return fail(`the service dropped a malformed update without an answer (${error.message})`, { update_id: updateId, sent: update, uptime_before_s: uptimeBefore, health_after: after });
+    }
+    const uptimeAfter = await uptime(context);
+    const evidence: Record<string, unknown> = { update_id: updateId, sent: update, status, uptime_before_s: uptimeBefore, uptime_after_s: uptimeAfter };
+    if (uptimeAfter < uptimeBefore) return fail(`uptime went from ${uptimeBefore} s to ${uptimeAfter} s: the process restarted after a malformed update`, evidence);
+    if (status >= 500) return fail(`a malformed update was answered ${status}: Telegram would retry it forever`, evidence);
+
+    const recorded = await context.poll(async () => {
+      const events = await context.events('url', { updateId });
+      return events.some((event) => (event.event === 'UPDATE_INVALID' || event.event === 'DISPATCH_FAIL') && event.cid) ? events : undefined;
+    }, RECORD_WAIT_MS);
+    const events = recorded.value ?? (await context.events('url', { updateId }));
+    evidence.events = timeline(events);
+    const outcome = events.find((event) => (event.event === 'UPDATE_INVALID' || event.event === 'DISPATCH_FAIL') && event.cid);
+    if (!outcome) return fail(`no UPDATE_INVALID or DISPATCH_FAIL with a cid for the malformed update ${updateId} within ${RECORD_WAIT_MS} ms: it was dropped silently`, evidence);
+    const reason = typeof outcome.data.reason === 'string' ? ` (${cut(outcome.data.reason, 120)})` : '';
+    return pass(`answered ${status}, still up (uptime ${uptimeBefore} s → ${uptimeAfter} s), recorded as ${outcome.event}${reason} under cid ${outcome.cid} ${round(recorded.ms)} ms later`, evidence);
+  },
+};
+
+async function uptime(context: SmokeContext): Promise<number> {
+  const response = await context.request('url', { method: 'GET', path: '/health' });
+  const value = (response.json as { uptime_s?: unknown } | undefined)?.uptime_s;
+  if (response.status !== 200 || typeof value !== 'number') throw new ScenarioAbort(`GET /health answered ${response.status}${typeof value === 'number' ? '' : ' without a numeric uptime_s'}`, { status: response.status, body: cut(response.text) });
+  return value;
+}
