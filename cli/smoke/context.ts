@@ -55,6 +55,7 @@ export interface Poll<T> {
 export class SmokeContext {
   readonly updates: SyntheticUpdates;
   #healthValidator: ValidateFunction | null = null;
+  #retries: string[] = [];
 
   constructor(
     readonly settings: SmokeSettings,
@@ -70,6 +71,11 @@ export class SmokeContext {
     return this.settings.passiveUrl;
   }
 
+  /** The transient failures retried since the last call: a scenario's evidence records them, so a retry never hides a flaky network. */
+  takeRetries(): string[] {
+    return this.#retries.splice(0);
+  }
+
   /** Sends a request to one of the services; no HTTP answer at all aborts the scenario. */
   async request(target: Target, request: Omit<HttpRequest, 'url'> & { path: string }): Promise<HttpResponse> {
     const { path, ...rest } = request;
@@ -77,11 +83,13 @@ export class SmokeContext {
   }
 
   async sendTo(url: string, request: Omit<HttpRequest, 'url'>): Promise<HttpResponse> {
+    const { pathname } = new URL(url);
     try {
-      return await this.http.send({ ...request, url });
+      const response = await this.http.send({ ...request, url });
+      for (const retry of response.retried) this.#retries.push(`${request.method} ${pathname}: ${retry}`);
+      return response;
     } catch (error) {
       if (!(error instanceof HttpFailure)) throw error;
-      const { pathname } = new URL(url);
       throw new ScenarioAbort(`${request.method} ${pathname}: ${error.message}`, { request: `${request.method} ${url}`, failure: error.kind, ...(error.retried.length > 0 ? { retried: error.retried } : {}) });
     }
   }

@@ -8,7 +8,7 @@
 import { redactJson, secretRedactor } from '../core/redact.js';
 import { ScenarioAbort, SmokeContext } from './context.js';
 import { HttpClient } from './http.js';
-import type { Need, PlannedRequest, Scenario, ScenarioResult, SmokeReport } from './scenario.js';
+import type { Need, PlannedRequest, Scenario, ScenarioResult, SmokeReport, Verdict } from './scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { SmokeSettings } from './settings.js';
 
@@ -54,13 +54,17 @@ async function runOne(scenario: Scenario, context: SmokeContext): Promise<Scenar
     const required = context.settings.required.has(scenario.id);
     return { ...base, status: required ? 'fail' : 'skip', reason: required ? `required (--require ${scenario.id}) but it cannot run: ${needs}` : `skipped: ${needs}`, durationMs: 0, evidence: { unmet } };
   }
+  context.takeRetries();
+  let verdict: Verdict;
   try {
-    const verdict = await scenario.run(context);
-    return { ...base, ...verdict, durationMs: Math.round(performance.now() - started) };
+    verdict = await scenario.run(context);
   } catch (error) {
     if (!(error instanceof ScenarioAbort)) throw error;
-    return { ...base, status: 'fail', reason: error.message, durationMs: Math.round(performance.now() - started), evidence: error.evidence };
+    verdict = { status: 'fail', reason: error.message, evidence: error.evidence };
   }
+  const retries = context.takeRetries();
+  const evidence = retries.length > 0 ? { ...verdict.evidence, network_retries: retries } : verdict.evidence;
+  return { ...base, ...verdict, evidence, durationMs: Math.round(performance.now() - started) };
 }
 
 function selected(settings: SmokeSettings): Scenario[] {

@@ -11,7 +11,7 @@ export const s0Health: Scenario = {
   async run(context) {
     const slaMs = context.settings.thresholds.S0.slaMs;
     const response = await context.request('url', { method: 'GET', path: '/health' });
-    const evidence = { status: response.status, latency_ms: round(response.ms), sla_ms: slaMs, ...(response.retried.length > 0 ? { retried: response.retried } : {}) };
+    const evidence = { status: response.status, latency_ms: round(response.ms), sla_ms: slaMs };
     if (response.status !== 200) return fail(`GET /health answered ${response.status}, expected 200`, { ...evidence, body: cut(response.text) });
     if (response.json === undefined) return fail('GET /health did not answer JSON', { ...evidence, body: cut(response.text) });
     const problems = healthProblems(context.healthValidator(), response.json);
