@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { writeArtifacts } from '../core/artifacts.js';
 import { ExitCode } from '../core/errors.js';
 import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
@@ -56,7 +57,11 @@ export function registerSmoke(program: Command, run: (action: () => Promise<numb
         if (flags.out) writeFileSync(flags.out, document);
         else if (flags.format !== 'text') process.stdout.write(document);
         if (flags.artifacts !== false) {
-          const written = writeArtifacts(report, resolve(root, flags.artifacts));
+          const written = writeArtifacts(resolve(root, flags.artifacts), 'smoke', report.startedAt, [
+            { ext: 'json', content: renderJson(report) },
+            { ext: 'md', content: renderMarkdown(report) },
+            { ext: 'junit.xml', content: renderJunit(report) },
+          ]);
           process.stderr.write(`trt: reports written: ${written.map((path) => relative(process.cwd(), path)).join(', ')}\n`);
         }
         return report.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
@@ -99,21 +104,6 @@ function render(report: SmokeReport, format: Format): string {
     case 'text':
       return renderText(report, { color: false });
   }
-}
-
-function writeArtifacts(report: SmokeReport, directory: string): string[] {
-  mkdirSync(directory, { recursive: true });
-  const stamp = report.startedAt.replace(/[:.]/g, '-');
-  const files: [string, string][] = [
-    [`smoke-${stamp}.json`, renderJson(report)],
-    [`smoke-${stamp}.md`, renderMarkdown(report)],
-    [`smoke-${stamp}.junit.xml`, renderJunit(report)],
-  ];
-  return files.map(([name, content]) => {
-    const path = join(directory, name);
-    writeFileSync(path, content);
-    return path;
-  });
 }
 
 function renderPlan(settings: SmokeSettings, plan: PlannedScenario[]): string {
