@@ -20,7 +20,7 @@ export function redactor(secretValues: readonly string[]): (text: string) => str
 
 const SECRET_SHAPES: readonly [RegExp, string][] = [
   // A Telegram bot token: <bot id>:<35 characters>, also inside api.telegram.org/bot<token>/ URLs.
-  [/\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, REDACTED],
+  [/(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}(?![A-Za-z0-9_-])/g, REDACTED],
   [/\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1${REDACTED}`],
   // user:password@ in any URL (postgres://, https://).
   [/\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s"]+:)[^@\s/"]+@/gi, `$1${REDACTED}@`],
@@ -37,9 +37,22 @@ export function secretValuesFrom(names: readonly string[], env: NodeJS.ProcessEn
   return names.map((name) => env[name]).filter((value): value is string => typeof value === 'string' && value !== '');
 }
 
-/** Applies `redact` to every string inside a JSON value (keys included), returning a copy. */
+/**
+ * Applies `redact` to every string inside a JSON value (keys included), returning a copy. String
+ * by string, not over the JSON text: a secret that ends in a backslash must not eat the escape of
+ * a quote that follows it.
+ */
 export function redactJson<T>(value: T, redact: (text: string) => string): T {
-  return JSON.parse(redact(JSON.stringify(value))) as T;
+  return redactValue(value, redact) as T;
+}
+
+function redactValue(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, redact));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactValue(item, redact)]));
+  }
+  return value;
 }
 
 function escapeRegExp(text: string): string {
