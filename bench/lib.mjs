@@ -1,9 +1,12 @@
 /**
- * What the benches (verify-bench, bot-bench, ledger-bench) share: flags, the machine, rounding and
- * formatting of figures, the report's tables and verdicts, the JSON artifact, and an embedded
- * PostgreSQL with what it takes to stop it. Each bench's own measuring stays in its own file.
+ * What the benches (verify-bench, bot-bench, ledger-bench, smoke-bench) share: flags, the machine,
+ * rounding and formatting of figures, the report's tables and verdicts, the JSON artifact, an
+ * embedded PostgreSQL with what it takes to stop it, and child processes, ports and polling. Each
+ * bench's own measuring stays in its own file.
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -79,6 +82,14 @@ export function mulberry32(seed) {
 export function percentile(sorted, p) {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+// The middle sample (the mean of the two middle ones for an even count), null when there are none: for a handful of runs, where a nearest-rank p50 would pick one side.
+export function median(values) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 // Figures for the report; `missing` is what an unmeasured value becomes (undefined leaves the key out of the JSON, null keeps it).
@@ -215,4 +226,99 @@ export async function createDatabase(serverUrl, name) {
 export async function postgresSettings(db, names, show = (row) => row.setting) {
   const result = await db.query('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1::text[])', [names]);
   return Object.fromEntries(result.rows.map((row) => [row.name, show(row)]));
+}
+
+export function sleep(ms) {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+// Polls `probe` every `everyMs` until it returns something other than undefined; after `timeoutMs` the error names `what` was awaited.
+export async function until(what, probe, timeoutMs, everyMs = 50) {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+// A port the OS just handed out and took back: free for a child to listen on or, left unused, a port where nothing listens.
+export async function freePort() {
+  const probe = createServer();
+  await new Promise((resolveListen, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolveListen);
+  });
+  const { port } = probe.address();
+  await new Promise((resolveClose) => probe.close(resolveClose));
+  return port;
+}
+
+/**
+ * A `node` child of a bench with PATH and `env` only, so nothing of the bench's own environment
+ * leaks in; its last output lines are kept for error messages. `started` SIGKILLs it (a bench's
+ * databases are thrown away, nothing needs a graceful stop), and so does the bench's exit.
+ */
+export function startNodeChild(started, label, args, env) {
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...(process.env.PATH ? { PATH: process.env.PATH } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const kill = () => {
+    if (alive()) child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  const exited = new Promise((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      process.removeListener('exit', kill);
+      resolveExit({ code, signal });
+    });
+  });
+  started.add(label, () => {
+    kill();
+    return exited;
+  });
+  const lines = [];
+  const listeners = new Set();
+  const reader = () => {
+    let partial = '';
+    return (chunk) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop();
+      for (const line of parts) {
+        if (!line.trim()) continue;
+        lines.push(line);
+        if (lines.length > 60) lines.shift();
+        for (const listener of listeners) listener(line);
+      }
+    };
+  };
+  child.stdout.on('data', reader());
+  child.stderr.on('data', reader());
+  return {
+    label,
+    child,
+    exited,
+    alive,
+    output: () => lines.join('\n'),
+    /** The first output line matching `pattern` (its match), or a rejection when the child exits first or the time runs out. */
+    waitForLine(pattern, timeoutMs) {
+      const seen = lines.map((line) => pattern.exec(line)).find(Boolean);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolveLine, reject) => {
+        const timer = setTimeout(() => finish(new Error(`${label} printed no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
+        const listener = (line) => {
+          const match = pattern.exec(line);
+          if (match) finish(undefined, match);
+        };
+        const finish = (error, match) => {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          if (error) reject(error);
+          else resolveLine(match);
+        };
+        listeners.add(listener);
+        exited.then(({ code, signal }) => finish(new Error(`${label} exited (${signal ?? `code ${code}`}) before printing a line matching ${pattern}:\n${lines.join('\n')}`)));
+      });
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * nothing it started outlives the run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const OUTPUT_TAIL_CHARS = 8192;
@@ -61,14 +62,28 @@ export class SpawnedService {
     return this.#output.split('\n').filter((line) => line.trim() !== '').slice(-lines);
   }
 
+  /**
+   * SIGTERM to the whole group, then waits until every process of the group is gone — the
+   * shell may exit at once while the service it started is still shutting down — and SIGKILLs
+   * what is left after `graceMs`.
+   */
   async stop(graceMs: number): Promise<StopResult> {
     const started = performance.now();
-    if (this.#exit) return { by: 'already-exited', exit: this.#exit, stopMs: 0 };
+    if (this.#exit && !this.#groupAlive()) return { by: 'already-exited', exit: this.#exit, stopMs: 0 };
     this.#signal('SIGTERM');
-    const exit = await Promise.race([this.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), graceMs).unref())]);
-    if (exit) return { by: 'SIGTERM', exit, stopMs: performance.now() - started };
+    const deadline = started + graceMs;
+    while (this.#groupAlive() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (!this.#groupAlive()) return { by: 'SIGTERM', exit: await this.exited, stopMs: performance.now() - started };
     this.#signal('SIGKILL');
+    // Bounded: an orphan nobody reaps (no init in a container) stays a zombie that signal 0 still finds.
+    const killDeadline = performance.now() + 5000;
+    while (this.#groupAlive() && performance.now() < killDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
     return { by: 'SIGKILL', exit: await this.exited, stopMs: performance.now() - started };
+  }
+
+  /** Whether any process of the group is still running. */
+  #groupAlive(): boolean {
+    return groupAlive(this.child.pid!);
   }
 
   #signal(signal: NodeJS.Signals): void {
@@ -95,5 +110,34 @@ export function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
     });
+  });
+}
+
+/**
+ * Whether a process group still has a running member. Where /proc exists (Linux) zombies do not
+ * count: when the shell exits first, the service is re-parented to PID 1, and in a container
+ * PID 1 may reap it late, while signal 0 still "finds" the zombie. Elsewhere signal 0 decides.
+ */
+function groupAlive(groupId: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    try {
+      process.kill(-groupId, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return entries.some((pid) => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(group) === groupId && state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
+    }
   });
 }
