@@ -33,7 +33,20 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
 }
 
+/** Test files run in parallel: another one may take the free port between its probe and PostgreSQL's bind. */
+const PORT_RACE_ATTEMPTS = 3;
+
 export async function startTestPostgres(): Promise<TestPostgres> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (error) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !(error instanceof Error && /already in use/.test(error.message))) throw error;
+    }
+  }
+}
+
+async function startOnce(): Promise<TestPostgres> {
   const root = await mkdtemp(join(tmpdir(), 'trt-test-pg-'));
   // mkdtemp makes the folder 0700; as root, postgres runs as the OS user `postgres`, which must
   // be able to traverse it to reach the data folder. The password file inside stays 0600.
