@@ -121,6 +121,7 @@ export async function startBot(config: BotConfig, log: Logger): Promise<RunningB
       config,
       log,
       pool,
+      databaseUrl,
       metrics,
       database,
       migrationFiles,

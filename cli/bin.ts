@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
+import { registerOps } from './commands/ops.js';
 import { registerSmoke } from './commands/smoke.js';
 import { registerTruth } from './commands/truth.js';
 import { registerVerify } from './commands/verify.js';
@@ -30,6 +31,7 @@ const program = new Command()
 
 registerVerify(program, run);
 registerSmoke(program, run);
+registerOps(program, run);
 registerTruth(program, run);
 registerInit(program, run);
 registerDemo(program, run);

@@ -22,6 +22,8 @@ export interface ServerDeps {
   config: BotConfig;
   log: Logger;
   pool: pg.Pool;
+  /** The URL the pool connects to: GET /admin/ops/snapshot checks the database on a connection of its own. */
+  databaseUrl: string;
   metrics: BotMetrics;
   database: DatabaseMonitor;
   migrationFiles: MigrationFile[];
@@ -49,6 +51,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerWebhookRoute(app, { ...deps, isActive: () => deps.lock().state === 'ACTIVE' });
   registerKieCallbackRoute(app, { generation: deps.generation, log: deps.log });
   registerMetricsRoute(app, deps.metrics);
-  registerAdminRoutes(app, { config: deps.config, log: deps.log, pool: deps.pool, migrationFiles: deps.migrationFiles });
+  registerAdminRoutes(app, { config: deps.config, log: deps.log, pool: deps.pool, migrationFiles: deps.migrationFiles, databaseUrl: deps.databaseUrl });
   return app;
 }

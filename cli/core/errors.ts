@@ -28,10 +28,18 @@ export type ErrorCode =
   | 'UNKNOWN_RULE'
   | 'RULE_OPTIONS'
   | 'BAD_FLAG'
+  | 'RENDER_CONFIG'
+  | 'RENDER_AUTH'
+  | 'RENDER_API'
+  | 'LOG_SOURCE'
+  | 'OPS_LOG_PATTERN'
+  | 'OPS_NO_SOURCE'
   | 'BASELINE_INVALID'
   | 'ROOT_NOT_FOUND'
   | 'FILE_EXISTS'
-  | 'NOT_YET';
+  | 'NOT_YET'
+  | 'DATABASE_URL_MISSING'
+  | 'DATABASE_UNREACHABLE';
 
 export class TrtError extends Error {
   override readonly name = 'TrtError';

@@ -51,7 +51,11 @@ export interface Truth {
   legacy?: { quarantine?: string };
   required_files?: string[];
   verify?: { include?: string[]; exclude?: string[]; rules?: Record<string, RuleSetting> };
-  observability?: { forbidden_log_patterns?: ForbiddenLogPattern[] };
+  observability?: {
+    forbidden_log_patterns?: ForbiddenLogPattern[];
+    detectors?: Record<string, Partial<Pick<ForbiddenLogPattern, 'severity' | 'axes' | 'action'>>>;
+    db?: Partial<Record<'long_running_s' | 'idle_in_transaction_s' | 'lock_wait_s' | 'cache_hit_min_pct' | 'sequence_used_max_pct' | 'connections_used_max_pct' | 'inbox_backlog_max' | 'error_events_per_hour_max' | 'slow_statement_ms', number>>;
+  };
   invariants?: { id: string; statement: string; proved_by: string[] }[];
   smoke?: { chat_id?: number; max_requests?: number; scenarios?: Record<string, Record<string, unknown>> };
   release?: {

@@ -11,12 +11,15 @@ import { migrationStatus, type MigrationFile } from '../../db/migrate.js';
 import { addEntry, balanceOf, creditStatement } from '../../billing/ledger.js';
 import { queryEvents, recordEvent } from '../../events/events.js';
 import { bearerToken, secretMatches } from '../auth.js';
+import { registerOpsSnapshotRoute } from './ops-snapshot.js';
 
 export interface AdminDeps {
   config: BotConfig;
   log: Logger;
   pool: pg.Pool;
   migrationFiles: MigrationFile[];
+  /** For GET /admin/ops/snapshot, which checks the database on its own read-only connection. */
+  databaseUrl: string;
 }
 
 interface EventsQuery {
@@ -41,6 +44,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'admin routes need Authorization: Bearer <ADMIN_SECRET>' });
       }
     });
+
+    registerOpsSnapshotRoute(admin, { config: deps.config, log: deps.log, databaseUrl: deps.databaseUrl });
 
     admin.get<{ Querystring: EventsQuery }>(
       '/admin/events',
