@@ -45,7 +45,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const DEFAULTS = {
+/** What the bot uses where truth.yaml is silent; `trt ops db` judges a database by the same values. */
+export const BOT_DEFAULTS = {
   lockKey: 74110001,
   heartbeatIntervalS: 15,
   staleHeartbeatS: 60,
@@ -109,18 +110,18 @@ export function configFrom(truth: Truth, env: Env, root: string, truthFile: stri
     version: packageVersion(),
     truthFile,
     migrationsDir: resolveFrom(root, truth.database?.migrations ?? 'bot/migrations'),
-    lockKey: truth.database?.lock_key ?? DEFAULTS.lockKey,
-    heartbeatIntervalS: truth.database?.heartbeat_interval_s ?? DEFAULTS.heartbeatIntervalS,
-    staleHeartbeatS: truth.database?.stale_heartbeat_s ?? DEFAULTS.staleHeartbeatS,
-    staleIdleS: truth.database?.stale_idle_s ?? DEFAULTS.staleIdleS,
-    queueCapacity: truth.queue?.capacity ?? DEFAULTS.queueCapacity,
-    workers: truth.queue?.workers ?? DEFAULTS.workers,
-    bodyLimitBytes: truth.security?.body_limit_bytes ?? DEFAULTS.bodyLimitBytes,
+    lockKey: truth.database?.lock_key ?? BOT_DEFAULTS.lockKey,
+    heartbeatIntervalS: truth.database?.heartbeat_interval_s ?? BOT_DEFAULTS.heartbeatIntervalS,
+    staleHeartbeatS: truth.database?.stale_heartbeat_s ?? BOT_DEFAULTS.staleHeartbeatS,
+    staleIdleS: truth.database?.stale_idle_s ?? BOT_DEFAULTS.staleIdleS,
+    queueCapacity: truth.queue?.capacity ?? BOT_DEFAULTS.queueCapacity,
+    workers: truth.queue?.workers ?? BOT_DEFAULTS.workers,
+    bodyLimitBytes: truth.security?.body_limit_bytes ?? BOT_DEFAULTS.bodyLimitBytes,
     kieApiRoot: (optional('KIE_API_ROOT') ?? 'https://api.kie.ai').replace(/\/+$/, ''),
     kieApiKey: optional('KIE_API_KEY'),
     modelsFile: resolveFrom(root, truth.generation?.models ?? 'product/models.yaml'),
-    generationDeadlineS: truth.generation?.deadline_s ?? DEFAULTS.generationDeadlineS,
-    generationPollIntervalS: truth.generation?.poll_interval_s ?? DEFAULTS.generationPollIntervalS,
+    generationDeadlineS: truth.generation?.deadline_s ?? BOT_DEFAULTS.generationDeadlineS,
+    generationPollIntervalS: truth.generation?.poll_interval_s ?? BOT_DEFAULTS.generationPollIntervalS,
     secretValues,
   };
 }

@@ -6,6 +6,7 @@
  * `unavailable` with the reason, and the other checks go on.
  */
 import { join, resolve } from 'node:path';
+import { BOT_DEFAULTS } from '../../../bot/config.js';
 import type { Truth } from '../../core/truth.js';
 import type { DbCheck } from '../model.js';
 
@@ -84,13 +85,13 @@ export function settingsFrom(truth: Truth, root: string): Pick<DbCheckContext, '
   return {
     thresholds: { ...DEFAULT_THRESHOLDS, ...definedOnly(truth.observability?.db ?? {}) },
     bot: {
-      lockKey: database.lock_key ?? 74110001,
-      heartbeatIntervalS: database.heartbeat_interval_s ?? 15,
-      staleHeartbeatS: database.stale_heartbeat_s ?? 60,
-      staleIdleS: database.stale_idle_s ?? 120,
+      lockKey: database.lock_key ?? BOT_DEFAULTS.lockKey,
+      heartbeatIntervalS: database.heartbeat_interval_s ?? BOT_DEFAULTS.heartbeatIntervalS,
+      staleHeartbeatS: database.stale_heartbeat_s ?? BOT_DEFAULTS.staleHeartbeatS,
+      staleIdleS: database.stale_idle_s ?? BOT_DEFAULTS.staleIdleS,
       migrationsDir: resolve(root, migrationsFolder),
       migrationsFolder,
-      generationPollIntervalS: truth.generation?.poll_interval_s ?? 15,
+      generationPollIntervalS: truth.generation?.poll_interval_s ?? BOT_DEFAULTS.generationPollIntervalS,
     },
   };
 }
