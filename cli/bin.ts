@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerOps } from './commands/ops.js';
+import { registerRelease } from './commands/release.js';
 import { registerSmoke } from './commands/smoke.js';
 import { registerTruth } from './commands/truth.js';
 import { registerVerify } from './commands/verify.js';
@@ -32,6 +33,7 @@ const program = new Command()
 registerVerify(program, run);
 registerSmoke(program, run);
 registerOps(program, run);
+registerRelease(program, run);
 registerTruth(program, run);
 registerInit(program, run);
 registerDemo(program, run);

@@ -13,6 +13,7 @@ import { secretRedactor, secretValuesFrom } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
 import { loadTruth, type Truth } from '../core/truth.js';
 import { buildCritical5, buildSnapshot, type Critical5Input } from '../ops/critical5/critical5.js';
+import { readSources } from '../ops/critical5/sources.js';
 import { hasUrgent } from '../ops/critical5/rank.js';
 import {
   renderCritical5Json,
@@ -22,12 +23,8 @@ import {
   renderSnapshotMarkdown,
   renderSnapshotText,
   type RenderContext,
-  type Unavailable,
 } from '../ops/critical5/render.js';
-import { checkDatabase } from '../ops/db/run-checks.js';
-import { fetchLogs } from '../ops/logs/fetch.js';
 import { describeWait } from '../ops/logs/report.js';
-import type { DbReport, LogFetch } from '../ops/model.js';
 
 type Format = 'text' | 'json' | 'markdown';
 
@@ -111,41 +108,31 @@ async function gather(flags: Flags): Promise<Gathered> {
   const secretValues = secretsOf(truth, url);
   const redact = secretRedactor(secretValues);
   const now = new Date();
-  const unavailable: Unavailable = {};
-
-  let logs: LogFetch | null = null;
-  if (!flags.logs) unavailable.logs = 'skipped (--no-logs)';
-  else {
-    const source = flags.source ?? (flags.file === undefined ? 'render' : 'file');
-    try {
-      logs = await fetchLogs({
-        source: source === '-' ? 'stdin' : source,
-        ...(flags.file === undefined ? {} : { file: flags.file }),
-        ...(flags.since === undefined ? {} : { since: flags.since }),
-        ...(flags.until === undefined ? {} : { until: flags.until }),
-        env: process.env,
-        now,
-        secretValues,
-        // Render's rate limits can pause the run for a minute: say why it is quiet.
-        onWait: (wait) => {
-          if (wait.reason !== 'client-pacing' || wait.ms >= 1000) process.stderr.write(`trt: waiting ${describeWait(wait)}\n`);
+  const source = flags.source ?? (flags.file === undefined ? 'render' : 'file');
+  const { logs, db, unavailable } = await readSources({
+    logs: !flags.logs
+      ? { skipped: 'skipped (--no-logs)' }
+      : {
+          source: source === '-' ? 'stdin' : source,
+          ...(flags.file === undefined ? {} : { file: flags.file }),
+          ...(flags.since === undefined ? {} : { since: flags.since }),
+          ...(flags.until === undefined ? {} : { until: flags.until }),
+          env: process.env,
+          now,
+          secretValues,
+          // Render's rate limits can pause the run for a minute: say why it is quiet.
+          onWait: (wait) => {
+            if (wait.reason !== 'client-pacing' || wait.ms >= 1000) process.stderr.write(`trt: waiting ${describeWait(wait)}\n`);
+          },
         },
-      });
-    } catch (error) {
-      unavailable.logs = redact(reasonOf(error));
-    }
-  }
-
-  let db: DbReport | null = null;
-  if (!flags.db) unavailable.db = 'skipped (--no-db)';
-  else if (url === undefined) unavailable.db = 'no database URL: pass --url, or set DATABASE_URL_READONLY (or DATABASE_URL)';
-  else {
-    try {
-      db = await checkDatabase({ url, truth, root, now });
-    } catch (error) {
-      unavailable.db = redact(reasonOf(error));
-    }
-  }
+    db: !flags.db
+      ? { skipped: 'skipped (--no-db)' }
+      : url === undefined
+        ? { skipped: 'no database URL: pass --url, or set DATABASE_URL_READONLY (or DATABASE_URL)' }
+        : { url, truth, root },
+    now,
+    redact,
+  });
 
   if (logs === null && db === null) {
     throw new TrtError(
@@ -178,15 +165,6 @@ function decodedOrSame(text: string): string {
   } catch {
     return text;
   }
-}
-
-/**
- * A source that failed says why in the report. A wrong flag is the user's to fix before anything
- * is worth reading (exit 2), and a failure that is not a TrtError is a bug: neither is hidden.
- */
-function reasonOf(error: unknown): string {
-  if (!(error instanceof TrtError) || error.code === 'BAD_FLAG') throw error;
-  return error.hint ? `${error.message} (${error.hint})` : error.message;
 }
 
 function emit(flags: Flags, gathered: Gathered, name: string, isoTime: string, documents: Record<Format, () => string>): void {

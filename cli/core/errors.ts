@@ -37,9 +37,10 @@ export type ErrorCode =
   | 'BASELINE_INVALID'
   | 'ROOT_NOT_FOUND'
   | 'FILE_EXISTS'
-  | 'NOT_YET'
   | 'DATABASE_URL_MISSING'
-  | 'DATABASE_UNREACHABLE';
+  | 'DATABASE_UNREACHABLE'
+  | 'RELEASE_PRECONDITION'
+  | 'RELEASE_LEDGER';
 
 export class TrtError extends Error {
   override readonly name = 'TrtError';

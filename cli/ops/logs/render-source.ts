@@ -9,13 +9,23 @@
  * or a network failure is retried with backoff, each a bounded number of times, and every wait
  * is recorded. The key is sent only in the Authorization header and never appears in an error.
  */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { TrtError } from '../../core/errors.js';
 import { secretRedactor } from '../../core/redact.js';
 import type { LogLine, LogWindow } from '../model.js';
+import {
+  describeNetworkError,
+  isKeyRefused,
+  keyRefusedError,
+  renderApiRoot,
+  renderErrorMessage,
+  resetMs,
+  retryHint,
+  sendRenderRequest,
+  type RenderAnswer,
+} from '../render/api.js';
 import { fromRenderLog, type RenderLogWire } from './normalize.js';
 
-export const DEFAULT_RENDER_API_ROOT = 'https://api.render.com/v1';
 /** The most Render returns a page. */
 const PAGE_SIZE = 100;
 
@@ -98,14 +108,8 @@ export function renderSettingsFrom(env: NodeJS.ProcessEnv): RenderSettings {
       'set RENDER_API_KEY (Render Dashboard → Account Settings → API Keys), RENDER_OWNER_ID (the workspace id, tea-…) and RENDER_SERVICE_ID (srv-…), or read a file with --source file --file PATH',
     );
   }
-  const apiRoot = (env.RENDER_API_ROOT ?? '').trim() || DEFAULT_RENDER_API_ROOT;
-  try {
-    new URL(apiRoot);
-  } catch {
-    throw new TrtError('RENDER_CONFIG', `RENDER_API_ROOT ${JSON.stringify(apiRoot)} is not a URL`, `unset it to use ${DEFAULT_RENDER_API_ROOT}`);
-  }
   return {
-    apiRoot: apiRoot.replace(/\/+$/, ''),
+    apiRoot: renderApiRoot(env),
     apiKey: env.RENDER_API_KEY!.trim(),
     ownerId: env.RENDER_OWNER_ID!.trim(),
     resources: env.RENDER_SERVICE_ID!.split(',').map((id) => id.trim()).filter((id) => id !== ''),
@@ -209,9 +213,10 @@ class RenderLogClient {
 
     for (let attempt = 1; ; attempt++) {
       await this.pace();
-      let answer: { status: number; headers: Record<string, string>; text: string };
+      let answer: RenderAnswer;
       try {
-        answer = await this.send(url);
+        this.requests++;
+        answer = await sendRenderRequest(url, { method: 'GET', apiKey: settings.apiKey, dispatcher: this.agent, timeoutMs: this.pacing.timeoutMs });
       } catch (error) {
         const reason = describeNetworkError(error, this.pacing.timeoutMs);
         if (attempt >= this.pacing.maxAttempts) {
@@ -222,12 +227,8 @@ class RenderLogClient {
       }
       this.noteServerBudget(answer.headers);
       if (answer.status === 200) return this.parsePage(answer.text);
-      if (answer.status === 401 || answer.status === 403) {
-        throw new TrtError(
-          'RENDER_AUTH',
-          `RENDER_API_KEY was refused by Render (${answer.status}): check the key`,
-          'create an API key in the Render Dashboard (Account Settings → API Keys) for the workspace RENDER_OWNER_ID belongs to, and set RENDER_API_KEY to it',
-        );
+      if (isKeyRefused(answer.status)) {
+        throw keyRefusedError(answer.status, 'create an API key in the Render Dashboard (Account Settings → API Keys) for the workspace RENDER_OWNER_ID belongs to, and set RENDER_API_KEY to it');
       }
       if (answer.status === 429) {
         this.rateLimited++;
@@ -238,7 +239,7 @@ class RenderLogClient {
         await this.wait('rate-limited', hint?.ms ?? this.backoff(attempt), hint?.basis ?? 'no Retry-After or Ratelimit-Reset: exponential backoff');
         continue;
       }
-      const message = this.redact(renderMessage(answer.text));
+      const message = this.redact(renderErrorMessage(answer.text));
       if (answer.status >= 500 && attempt < this.pacing.maxAttempts) {
         await this.wait('server-error', this.backoff(attempt), `HTTP ${answer.status}`);
         continue;
@@ -253,20 +254,6 @@ class RenderLogClient {
       if (answer.status === 400) throw new TrtError('RENDER_API', `Render refused the logs query (400): ${message}`, 'check --since/--until and RENDER_OWNER_ID/RENDER_SERVICE_ID');
       throw new TrtError('RENDER_API', `Render answered ${answer.status}: ${message}${answer.status >= 500 ? ` (${attempt} attempts)` : ''}`, 'try again later');
     }
-  }
-
-  private async send(url: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
-    this.requests++;
-    const response = await request(url, {
-      method: 'GET',
-      headers: { authorization: `Bearer ${this.options.settings.apiKey}`, accept: 'application/json' },
-      dispatcher: this.agent,
-      signal: AbortSignal.timeout(this.pacing.timeoutMs),
-    });
-    const text = await response.body.text();
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    return { status: response.statusCode, headers, text };
   }
 
   private parsePage(text: string): RenderPage {
@@ -319,45 +306,4 @@ class RenderLogClient {
     this.options.onWait?.(wait);
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
-}
-
-/** How long a 429 asks to wait: `Retry-After` (seconds, fractions allowed, or an HTTP date), else `Ratelimit-Reset`. */
-function retryHint(headers: Record<string, string>): { ms: number; basis: string } | null {
-  const retryAfter = headers['retry-after'];
-  if (retryAfter !== undefined) {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds) && seconds >= 0) return { ms: seconds * 1000, basis: `Retry-After: ${retryAfter}` };
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return { ms: Math.max(0, date - Date.now()), basis: `Retry-After: ${retryAfter}` };
-  }
-  const reset = resetMs(headers['ratelimit-reset']);
-  return reset === null ? null : { ms: reset, basis: `Ratelimit-Reset: ${headers['ratelimit-reset']}` };
-}
-
-/**
- * `Ratelimit-Reset` in milliseconds from now. Render's documentation calls it epoch seconds but
- * its example shows seconds to go (45); a value past 10^9 is read as epoch seconds.
- */
-function resetMs(value: string | undefined): number | null {
-  if (value === undefined) return null;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) return null;
-  return seconds > 1e9 ? Math.max(0, seconds * 1000 - Date.now()) : seconds * 1000;
-}
-
-/** Render's `{ id, message }` error, or the start of whatever came instead. */
-function renderMessage(text: string): string {
-  try {
-    const body = JSON.parse(text) as { message?: unknown; id?: unknown };
-    if (typeof body.message === 'string') return body.message;
-  } catch {
-    // Not JSON: show the start of it.
-  }
-  return text.slice(0, 200) || '(empty answer)';
-}
-
-function describeNetworkError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
-  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
 }
