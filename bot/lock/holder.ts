@@ -25,6 +25,26 @@ export interface LeaderRow {
   heartbeatAgeS: number | null;
 }
 
+/**
+ * The lock key's holder as PostgreSQL sees it: the granted advisory lock in pg_locks (a bigint
+ * key split over classid/objid, objsubid 1), its session in pg_stat_activity (alias `a`) and the
+ * bot_leader row (alias `b`). `$1` is the lock key. `trt ops db` reads the same facts.
+ * The single-key form pg_try_advisory_lock(bigint) shows in pg_locks as classid = high 32 bits,
+ * objid = low 32 bits, objsubid = 1; the int32 key is sign-extended to int64 first, so a
+ * negative key has classid 4294967295.
+ */
+export const LOCK_HOLDER_FROM = `FROM (SELECT $1::int AS lock_key) AS k
+LEFT JOIN LATERAL (
+  SELECT pid FROM pg_locks
+  WHERE locktype = 'advisory' AND granted AND objsubid = 1
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = (k.lock_key::bigint >> 32) & 4294967295
+    AND objid::bigint = k.lock_key::bigint & 4294967295
+  LIMIT 1
+) AS l ON true
+LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
+LEFT JOIN bot_leader AS b ON b.lock_key = k.lock_key`;
+
 /** Who to terminate, and why: the input of {@link terminateHolder}. */
 export interface Takeover {
   holderPid: number;
@@ -38,11 +58,6 @@ export interface StaleLimits {
   staleIdleS: number;
 }
 
-/*
- * The single-key form pg_try_advisory_lock(bigint) shows in pg_locks as classid = high 32 bits,
- * objid = low 32 bits, objsubid = 1. The int32 key is sign-extended to int64 first, so a
- * negative key has classid 4294967295.
- */
 const OBSERVE_SQL = `
 SELECT l.pid AS holder_pid,
        CASE WHEN a.state = 'idle'
@@ -52,17 +67,7 @@ SELECT l.pid AS holder_pid,
        b.holder_pid AS row_holder_pid,
        CASE WHEN b.heartbeat_at IS NOT NULL
             THEN greatest(0, extract(epoch FROM now() - b.heartbeat_at))::float8 END AS heartbeat_age_s
-FROM (SELECT $1::int AS lock_key) AS k
-LEFT JOIN LATERAL (
-  SELECT pid FROM pg_locks
-  WHERE locktype = 'advisory' AND granted AND objsubid = 1
-    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND classid::bigint = (k.lock_key::bigint >> 32) & 4294967295
-    AND objid::bigint = k.lock_key::bigint & 4294967295
-  LIMIT 1
-) AS l ON true
-LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
-LEFT JOIN bot_leader AS b ON b.lock_key = k.lock_key`;
+${LOCK_HOLDER_FROM}`;
 
 interface ObserveRow {
   holder_pid: number | null;

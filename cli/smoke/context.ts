@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { AppEvent } from '../../bot/events/events.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 import type { SmokeSettings } from './settings.js';
 import { SyntheticUpdates } from './updates.js';
@@ -16,17 +17,6 @@ export const SECRET_HEADER = 'X-Telegram-Bot-Api-Secret-Token';
 
 /** Evidence is plain JSON: it goes into every report as it is. */
 export type Evidence = Record<string, unknown>;
-
-/** One event of GET /admin/events (SPEC §8). */
-export interface AppEvent {
-  ts: string;
-  event: string;
-  level: string;
-  cid: string | null;
-  update_id: number | null;
-  chat_id: number | null;
-  data: Record<string, unknown>;
-}
 
 /** GET /admin/credits?chat_id= as far as smoke reads it; unchecked JSON, hence `unknown`. */
 export interface Credits {

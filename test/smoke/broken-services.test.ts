@@ -5,9 +5,9 @@
  * the healthy double passes everything. An unreachable URL fails every scenario with a
  * connection reason; --require turns a skip into a failure.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runTrt, type TrtRun } from '../cli/run.js';
+import { freePort } from '../support/bot.js';
 import { createFakeState, startFakeBot, type Fault, type FakeBot } from '../support/fake-bot.js';
 
 const WEBHOOK_SECRET = 'fake-webhook-secret-0123456789';
@@ -89,7 +89,8 @@ describe('a broken service fails exactly the matching scenario, with the defect 
 });
 
 it('fails every scenario that talks to an unreachable URL with a connection reason', async () => {
-  const port = await closedPort();
+  // A port the OS just handed out and took back: nothing listens on it.
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const { run, report } = await smoke(['--url', url, '--passive-url', url, '--allow-mutations']);
   const byId = Object.fromEntries(report.scenarios.map((scenario) => [scenario.id, scenario]));
@@ -119,14 +120,3 @@ describe('--require', () => {
     expect(run.code).toBe(0);
   }, 30_000);
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -15,6 +15,10 @@ import { configFrom, type BotConfig } from '../../bot/config.js';
 import { createPool } from '../../bot/db/pool.js';
 import { loadTruth } from '../../cli/core/truth.js';
 import { packageFile, packageRoot } from '../../cli/core/package-root.js';
+import { freePort } from '../../cli/smoke/spawn.js';
+
+/** A free TCP port from the OS (trt smoke's own, for S8). */
+export { freePort };
 
 export const TEST_TOKEN = '123456789:TEST-token-for-the-emulator';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
@@ -139,19 +143,6 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await sleep(everyMs);
   }
-}
-
-/** A free TCP port from the OS. */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A message update as the smoke tests send them: update_id ≥ 10^12, a private chat, `content` (text, payment…). */

@@ -4,7 +4,8 @@
  * set it also reads getWebhookInfo (read-only): where Telegram delivers, how much is waiting
  * and Telegram's last delivery error, the first things to look at when a bot stops answering.
  */
-import { cut, pollBound, round, timeline, type AppEvent, type SmokeContext, type Evidence } from '../context.js';
+import type { AppEvent } from '../../../bot/events/events.js';
+import { cut, pollBound, round, timeline, type SmokeContext, type Evidence } from '../context.js';
 import { HttpFailure } from '../http.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 

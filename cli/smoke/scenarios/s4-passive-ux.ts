@@ -10,7 +10,8 @@
  * Against the real Telegram a synthetic query id is refused by Telegram itself (400 "query ID is
  * invalid"): the standby did answer in time, so that counts as answered and is noted.
  */
-import { cut, round, timeline, type AppEvent, type Evidence, type SmokeContext } from '../context.js';
+import type { AppEvent } from '../../../bot/events/events.js';
+import { cut, round, timeline, type Evidence, type SmokeContext } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
 const SPENDING_EVENTS = new Set(['GENERATION_RESERVED', 'KIE_TASK_CREATED', 'GENERATION_CAPTURED', 'PAYMENT_CREDITED', 'CREDITS_GRANTED']);

@@ -4,7 +4,8 @@
  * the balance is debited exactly once. S5 first grants the chat the model's price, so the run
  * leaves the balance where it found it.
  */
-import { pollBound, round, timeline, type AppEvent, type Evidence } from '../context.js';
+import type { AppEvent } from '../../../bot/events/events.js';
+import { pollBound, round, timeline, type Evidence } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
 const ENDED = new Set(['GENERATION_CAPTURED', 'GENERATION_FAILED', 'GENERATION_EXPIRED', 'GENERATION_REFUSED', 'DISPATCH_FAIL']);

@@ -4,6 +4,7 @@
  * standby will depose it after `stale_heartbeat_s`); a `bot_leader` row with nobody holding the
  * lock means no instance is ACTIVE and no update is processed.
  */
+import { LOCK_HOLDER_FROM } from '../../../../bot/lock/holder.js';
 import type { CheckVerdict, DbCheckContext, DbCheckModule } from '../check.js';
 import { duration, round1 } from '../verdict.js';
 
@@ -23,17 +24,7 @@ SELECT l.pid AS holder_pid,
        b.holder_pid AS row_holder_pid,
        b.heartbeat_at,
        CASE WHEN b.heartbeat_at IS NOT NULL THEN greatest(0, extract(epoch FROM now() - b.heartbeat_at))::float8 END AS heartbeat_age_s
-FROM (SELECT $1::int AS lock_key) AS k
-LEFT JOIN LATERAL (
-  SELECT pid FROM pg_locks
-  WHERE locktype = 'advisory' AND granted AND objsubid = 1
-    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND classid::bigint = (k.lock_key::bigint >> 32) & 4294967295
-    AND objid::bigint = k.lock_key::bigint & 4294967295
-  LIMIT 1
-) AS l ON true
-LEFT JOIN pg_stat_activity AS a ON a.pid = l.pid
-LEFT JOIN bot_leader AS b ON b.lock_key = k.lock_key`;
+${LOCK_HOLDER_FROM}`;
 
 export interface LockObservation {
   holderPid: number | null;
