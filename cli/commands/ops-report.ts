@@ -143,7 +143,7 @@ async function gather(flags: Flags): Promise<Gathered> {
     );
   }
   const dbChecks = db ? db.checks.filter((check) => check.status !== 'unavailable').length : null;
-  return { input: { truth, logs, db, now, redact }, context: { dbChecks, unavailable }, redact, root };
+  return { input: { truth, logs, db, now, redact, unavailable }, context: { dbChecks, unavailable }, redact, root };
 }
 
 /**

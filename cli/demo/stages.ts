@@ -13,10 +13,10 @@ import { packageFile } from '../core/package-root.js';
 import { secretValuesFrom } from '../core/redact.js';
 import type { Truth } from '../core/truth.js';
 import { buildSnapshot } from '../ops/critical5/critical5.js';
-import { renderSnapshotJson, renderSnapshotMarkdown, type Unavailable } from '../ops/critical5/render.js';
+import { renderSnapshotJson, renderSnapshotMarkdown } from '../ops/critical5/render.js';
 import { hasUrgent } from '../ops/critical5/rank.js';
 import { readSources } from '../ops/critical5/sources.js';
-import type { CheckStatus } from '../ops/model.js';
+import type { CheckStatus, Unavailable } from '../ops/model.js';
 import { renderJson as renderSmokeJson } from '../smoke/reporters/json.js';
 import { renderJunit } from '../smoke/reporters/junit.js';
 import { renderMarkdown as renderSmokeMarkdown } from '../smoke/reporters/markdown.js';
@@ -149,7 +149,7 @@ export async function runOpsStage(options: OpsStageOptions): Promise<OpsStage> {
     });
     const { logs, db } = sources;
     unavailable = sources.unavailable;
-    const snapshot = buildSnapshot({ truth, logs, db, now, redact: sink.redact });
+    const snapshot = buildSnapshot({ truth, logs, db, now, redact: sink.redact, unavailable });
     const dbChecks = db ? db.checks.filter((check) => check.status !== 'unavailable').length : null;
     const context = { dbChecks, unavailable };
     const reports = writeArtifacts(sink.directory, 'ops-snapshot', snapshot.generatedAt, [

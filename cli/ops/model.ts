@@ -86,6 +86,12 @@ export interface Issue {
   action: string;
 }
 
+/** Why a source is missing from a report: the text a person acts on (never a secret). */
+export interface Unavailable {
+  logs?: string;
+  db?: string;
+}
+
 export interface Critical5 {
   generatedAt: string;
   window: LogWindow | null;
@@ -93,6 +99,8 @@ export interface Critical5 {
   found: number;
   /** The top five by total (ties: priority, then count). Empty when the state is clean. */
   top: Issue[];
+  /** Present when a source could not be read or was left out: the issues come from the other one only. */
+  unavailable?: Unavailable;
 }
 
 export interface Snapshot {
@@ -100,4 +108,6 @@ export interface Snapshot {
   logs: { source: LogLine['source']; window: LogWindow; lines: number; byLevel: Record<string, number> } | null;
   db: DbReport | null;
   critical5: Critical5;
+  /** Present when a source could not be read or was left out. */
+  unavailable?: Unavailable;
 }

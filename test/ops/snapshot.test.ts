@@ -191,6 +191,8 @@ describe('trt ops critical5', () => {
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toContain('logs not read:');
     expect(result.stdout).toMatch(/^\s*1\s+P0\s+stale-heartbeat/m);
+    const json = await ops(['critical5', '--source', 'file', '--file', join(root, 'no-such.log'), ...WINDOW, '--url', plantedUrl, '--no-artifacts', '--format', 'json']);
+    expect((JSON.parse(json.stdout) as { unavailable?: { logs?: string } }).unavailable?.logs).toContain('no-such.log');
   });
 
   it('exits 2 on a wrong flag, even when the database could be read', async () => {
@@ -239,6 +241,7 @@ describe('GET /admin/ops/snapshot', () => {
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
     expect(body.logs).toBeNull();
     expect(body.critical5.window).toBeNull();
+    expect(body.unavailable).toEqual({ logs: expect.stringContaining('trt ops snapshot') });
     expect(body.db?.checks.find((check) => check.id === 'advisory-lock')?.status).toBe('ok');
     expect(body.db?.checks.find((check) => check.id === 'migration-drift')?.status).toBe('ok');
     expect(JSON.stringify(body)).not.toContain(TEST_ADMIN_SECRET);

@@ -16,6 +16,7 @@ import { buildSnapshot } from '../../../cli/ops/critical5/critical5.js';
 import { checkDatabase } from '../../../cli/ops/db/run-checks.js';
 import type { Snapshot } from '../../../cli/ops/model.js';
 import type { BotConfig } from '../../config.js';
+import { withDeadline } from '../../deadline.js';
 
 export interface OpsSnapshotDeps {
   config: BotConfig;
@@ -27,8 +28,6 @@ export interface OpsSnapshotDeps {
 }
 
 export const SNAPSHOT_DEADLINE_MS = 10_000;
-
-const TIMED_OUT = Symbol('timed out');
 
 /** Registers the route on `admin`, the plugin whose onRequest hook checks the admin secret. */
 export function registerOpsSnapshotRoute(admin: FastifyInstance, deps: OpsSnapshotDeps): void {
@@ -43,17 +42,15 @@ export function registerOpsSnapshotRoute(admin: FastifyInstance, deps: OpsSnapsh
     running ??= snapshotOf(deps.databaseUrl, truth, root, redact).finally(() => {
       running = null;
     });
+    const timeout = `the ops snapshot did not finish within ${deadlineMs / 1000} s: the database is slow or overloaded; retry later, or run \`trt ops db\` against it`;
     try {
-      const snapshot = await withDeadline(running, deadlineMs);
-      if (snapshot === TIMED_OUT) {
-        deps.log.warn({ deadlineMs }, 'ops snapshot timed out');
-        return await reply.code(503).send({
-          error: `the ops snapshot did not finish within ${deadlineMs / 1000} s: the database is slow or overloaded; retry later, or run \`trt ops db\` against it`,
-        });
-      }
-      return snapshot;
+      return await withDeadline(running, deadlineMs, timeout);
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
+      if (message === timeout) {
+        deps.log.warn({ deadlineMs }, 'ops snapshot timed out');
+        return reply.code(503).send({ error: timeout });
+      }
       deps.log.error({ err: error }, 'ops snapshot failed');
       return reply.code(503).send({ error: `the database could not be checked: ${message}` });
     }
@@ -63,13 +60,5 @@ export function registerOpsSnapshotRoute(admin: FastifyInstance, deps: OpsSnapsh
 async function snapshotOf(url: string, truth: Truth, root: string, redact: (text: string) => string): Promise<Snapshot> {
   const now = new Date();
   const db = await checkDatabase({ url, truth, root, now });
-  return buildSnapshot({ truth, logs: null, db, now, redact });
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  return buildSnapshot({ truth, logs: null, db, now, redact, unavailable: { logs: 'not read by the bot: its logs are on the platform; `trt ops snapshot` reads them' } });
 }

@@ -10,7 +10,7 @@
  */
 import { redactJson } from '../../core/redact.js';
 import type { Truth } from '../../core/truth.js';
-import type { Critical5, DbReport, LogFetch, Snapshot } from '../model.js';
+import type { Critical5, DbReport, LogFetch, Snapshot, Unavailable } from '../model.js';
 import { detectDbIssues } from './db-detectors.js';
 import { detectLogIssues } from './log-detectors.js';
 import { rankIssues } from './rank.js';
@@ -25,6 +25,8 @@ export interface Critical5Input {
   /** Applied to every string of the result: nothing unredacted leaves these functions. */
   redact: (text: string) => string;
   errorBurstMin?: number;
+  /** Why a source is missing; recorded in the result so a JSON reader knows what was not looked at. */
+  unavailable?: Unavailable;
 }
 
 export function buildCritical5(input: Critical5Input): Critical5 {
@@ -33,7 +35,7 @@ export function buildCritical5(input: Critical5Input): Critical5 {
     ...(logs ? detectLogIssues(logs.lines, truth, { redact, ...(input.errorBurstMin === undefined ? {} : { errorBurstMin: input.errorBurstMin }) }) : []),
     ...(db ? detectDbIssues(db, truth, { redact }) : []),
   ];
-  return redactJson(rankIssues(issues, { generatedAt: input.now.toISOString(), window: logs?.window ?? null }), redact);
+  return redactJson({ ...rankIssues(issues, { generatedAt: input.now.toISOString(), window: logs?.window ?? null }), ...missing(input.unavailable) }, redact);
 }
 
 export function buildSnapshot(input: Critical5Input): Snapshot {
@@ -43,10 +45,15 @@ export function buildSnapshot(input: Critical5Input): Snapshot {
       generatedAt: input.now.toISOString(),
       logs: logs ? { source: logs.source, window: logs.window, lines: logs.lines.length, byLevel: countByLevel(logs) } : null,
       db,
-      critical5: buildCritical5(input),
+      critical5: buildCritical5({ ...input, unavailable: {} }),
+      ...missing(input.unavailable),
     },
     redact,
   );
+}
+
+function missing(unavailable: Unavailable | undefined): { unavailable?: Unavailable } {
+  return unavailable && (unavailable.logs !== undefined || unavailable.db !== undefined) ? { unavailable } : {};
 }
 
 /** Lines per level; a line whose source names no level counts as `unknown`. */

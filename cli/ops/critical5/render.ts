@@ -5,14 +5,9 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { renderTable } from '../../core/table.js';
-import { AXES, type Critical5, type DbCheck, type Issue, type LogWindow, type Snapshot } from '../model.js';
+import { AXES, type Critical5, type DbCheck, type Issue, type LogWindow, type Snapshot, type Unavailable } from '../model.js';
 
 /** Why a source was not read; absent when it was. Said in the text and markdown reports. */
-export interface Unavailable {
-  logs?: string;
-  db?: string;
-}
-
 export interface RenderContext {
   /** Database checks that ran (status other than `unavailable`); null when the database was not checked. */
   dbChecks: number | null;

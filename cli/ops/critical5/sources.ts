@@ -8,8 +8,7 @@ import { TrtError } from '../../core/errors.js';
 import type { Truth } from '../../core/truth.js';
 import { checkDatabase } from '../db/run-checks.js';
 import { fetchLogs, type LogSourceOptions } from '../logs/fetch.js';
-import type { DbReport, LogFetch } from '../model.js';
-import type { Unavailable } from './render.js';
+import type { DbReport, LogFetch, Unavailable } from '../model.js';
 
 export interface SourceRequest {
   /** What to read the logs with, or why they are not read. */
