@@ -28,6 +28,8 @@ const program = new Command()
   .description('Truth gates for a production Telegram bot, from product/truth.yaml')
   .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)')
+  // A subcommand's options belong to it (`release status --root X`), not to its parent.
+  .enablePositionalOptions()
   .exitOverride();
 
 registerVerify(program, run);

@@ -63,7 +63,7 @@ export function registerRelease(program: Command, run: (action: () => Promise<nu
     .option('--truth <file>', 'truth file (default: <root>/product/truth.yaml)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--artifacts <dir>', 'where releases.jsonl is (relative to the root)', 'artifacts')
-    .action((flags: StatusFlags, command: Command) => run(async () => statusAction(withParentFlags(flags, command))));
+    .action((flags: StatusFlags) => run(async () => statusAction(flags)));
 }
 
 async function releaseAction(flags: Flags): Promise<number> {
@@ -115,21 +115,6 @@ async function releaseAction(flags: Flags): Promise<number> {
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
   }
-}
-
-/**
- * Commander parses `release`'s own options before it hands the rest to `status` (the program has
- * no positional options), so `release status --root X` arrives as release's --root: take a flag
- * from there when status itself got none.
- */
-function withParentFlags(flags: StatusFlags, command: Command): StatusFlags {
-  const parent = command.parent!;
-  const merged: Record<string, unknown> = { ...flags };
-  for (const key of ['root', 'truth', 'format', 'artifacts'] as const) {
-    if (command.getOptionValueSource(key) !== 'cli' && parent.getOptionValueSource(key) === 'cli') merged[key] = parent.opts()[key];
-  }
-  if (merged.format !== 'text' && merged.format !== 'json') throw new TrtError('BAD_FLAG', `trt release status has no --format ${String(merged.format)}`, 'use --format text or --format json');
-  return merged as unknown as StatusFlags;
 }
 
 function printDocument(report: ReleaseReport, format: Format): void {

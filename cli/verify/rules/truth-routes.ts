@@ -15,10 +15,10 @@ import {
   ANY_METHOD,
   composeRoutes,
   DEFAULT_APP_EXCLUDE,
+  fastifyFactsOf,
   FASTIFY_PREFILTER,
   FastifyIndex,
   hasFastifyFacts,
-  scanFastify,
   type AppRoute,
   type FastifyFacts,
 } from '../scan/fastify-routes.js';
@@ -58,7 +58,7 @@ export default defineRule<Options, FastifyFacts>({
   defaultOptions: { ignore: [], exclude: DEFAULT_APP_EXCLUDE },
   prefilter: FASTIFY_PREFILTER,
   scanFile(ctx) {
-    const { facts } = scanFastify(ctx.ts, ctx.sourceFile, ctx.position);
+    const facts = fastifyFactsOf(ctx.ts, ctx.sourceFile, ctx.position);
     if (hasFastifyFacts(facts)) ctx.record(facts);
   },
   check(ctx) {

@@ -52,8 +52,20 @@ const GLOBAL_OBJECTS = new Set(['globalThis', 'global']);
 const PROCESS_ENV_TYPES = new Set(['NodeJS.ProcessEnv', 'ProcessEnv']);
 const PROCESS_MODULES = new Set(['process', 'node:process']);
 
-/** Every place in the file that reads or writes an environment variable, in text order. */
-export function findEnvReads(ts: TypeScript, sourceFile: TS.SourceFile): EnvRead[] {
+/** Per tree: several rules ask for the same file's reads. */
+const readsByTree = new WeakMap<TS.SourceFile, readonly EnvRead[]>();
+
+/** Every place in the file that reads or writes an environment variable, in text order; shared, never to be modified. */
+export function findEnvReads(ts: TypeScript, sourceFile: TS.SourceFile): readonly EnvRead[] {
+  let reads = readsByTree.get(sourceFile);
+  if (!reads) {
+    reads = collectEnvReads(ts, sourceFile);
+    readsByTree.set(sourceFile, reads);
+  }
+  return reads;
+}
+
+function collectEnvReads(ts: TypeScript, sourceFile: TS.SourceFile): EnvRead[] {
   const reads = new Map<number, EnvRead>();
   const aliases = new Map<TS.Identifier, EnvSource>();
   const pendingAliases: TS.Identifier[] = [];

@@ -130,7 +130,39 @@ export interface FastifyFileModel {
   bindingOf(identifier: TS.Identifier): Binding | undefined;
 }
 
+/**
+ * The facts of each tree as {@link scanFastify} first left them. Later look-ups through a model
+ * (`callableOf` while describing bodies or texts) add functions to its table, so a rule that only
+ * records the facts takes this copy instead of scanning the same tree once more.
+ */
+const scannedFacts = new WeakMap<TS.SourceFile, FastifyFacts>();
+
+/** {@link scanFastify}'s facts for a tree, as scanned: shared by every caller, never to be modified. */
+export function fastifyFactsOf(
+  ts: TypeScript,
+  sourceFile: TS.SourceFile,
+  position: (at: TS.Node) => { line: number; column: number },
+): FastifyFacts {
+  const known = scannedFacts.get(sourceFile);
+  if (known) return known;
+  scanFastify(ts, sourceFile, position);
+  return scannedFacts.get(sourceFile)!;
+}
+
 export function scanFastify(
+  ts: TypeScript,
+  sourceFile: TS.SourceFile,
+  position: (at: TS.Node) => { line: number; column: number },
+): FastifyFileModel {
+  const model = buildFastifyModel(ts, sourceFile, position);
+  if (!scannedFacts.has(sourceFile)) {
+    const { functions, reExports, scopes, routes, mounts } = model.facts;
+    scannedFacts.set(sourceFile, { functions: [...functions], reExports: [...reExports], scopes: [...scopes], routes: [...routes], mounts: [...mounts] });
+  }
+  return model;
+}
+
+function buildFastifyModel(
   ts: TypeScript,
   sourceFile: TS.SourceFile,
   position: (at: TS.Node) => { line: number; column: number },

@@ -20,6 +20,12 @@ export interface ResolverSetup {
   tsconfigPath?: string;
 }
 
+/** `./x.js`, `../a/b.mjs`: a relative specifier of a script, nothing TypeScript would read differently. */
+const RELATIVE_SCRIPT = /^\.\.?\/[^\\?#]*[^/\\?#]\.[cm]?js$/;
+const SCRIPT_EXTENSION = /\.[cm]?js$/;
+/** The TypeScript extension tsc tries first for each script extension. */
+const TYPESCRIPT_EXTENSION: Record<string, string> = { '.js': '.ts', '.mjs': '.mts', '.cjs': '.cts' };
+
 export type ResolveImports = (file: string, imports: readonly ImportRef[]) => Resolution[];
 
 export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImports {
@@ -68,8 +74,20 @@ export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImp
   const mappings = pathMappings(options, setup.tsconfigPath);
   const baseUrl = options.baseUrl === undefined ? undefined : relative(options.baseUrl);
 
+  // Without rootDirs or moduleSuffixes to try first, TypeScript resolves a relative `./x.js` to
+  // `./x.ts` whenever that file exists (then .tsx, .d.ts, .js): the usual import of an ESM
+  // TypeScript project, answered here by one set look-up instead of the whole algorithm.
+  const siblingFirst = !options.rootDirs?.length && !options.moduleSuffixes?.length;
+  const typeScriptSibling = (file: string, specifier: string): string | undefined => {
+    if (!siblingFirst || !RELATIVE_SCRIPT.test(specifier)) return undefined;
+    const target = posix.normalize(posix.join(posix.dirname(file), specifier)).replace(SCRIPT_EXTENSION, (extension) => TYPESCRIPT_EXTENSION[extension]!);
+    return target.startsWith('../') || !files.has(target) ? undefined : target;
+  };
+
   return (file, imports) =>
     imports.map(({ specifier }) => {
+      const sibling = typeScriptSibling(file, specifier);
+      if (sibling !== undefined) return { kind: 'local', target: sibling };
       const containing = `${rootPrefix}${file}`;
       const { resolvedModule } = ts.resolveModuleName(specifier, containing, options, host, cache);
       if (resolvedModule && !resolvedModule.isExternalLibraryImport) {
