@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TrtError } from './errors.js';
-import { parseYamlWithSchema, type YamlSchemaCheck } from './yaml-schema.js';
+import { parseYamlWithSchema, type ParseOptions, type YamlSchemaCheck } from './yaml-schema.js';
 
 export type Severity = 'error' | 'warn';
 export type SeveritySetting = Severity | 'off';
@@ -76,6 +76,8 @@ export interface LoadedTruth {
   text: string;
   /** 1-based line of the node at a JSON path such as `['database', 'lock_key']`; 1 when unknown. */
   lineOf(path: readonly (string | number)[]): number;
+  /** Hand it back to {@link loadTruth} to skip the schema while the text and the schema stay the same. */
+  validDigest: string;
 }
 
 const TRUTH_CHECK: YamlSchemaCheck = {
@@ -87,7 +89,7 @@ const TRUTH_CHECK: YamlSchemaCheck = {
 };
 
 /** Reads and validates a truth file; throws a {@link TrtError} naming every problem. */
-export function loadTruth(path: string): LoadedTruth {
+export function loadTruth(path: string, options: ParseOptions = {}): LoadedTruth {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -98,11 +100,11 @@ export function loadTruth(path: string): LoadedTruth {
       'create it with `trt init`, or point at it with --truth FILE',
     );
   }
-  return parseTruth(text, path);
+  return parseTruth(text, path, options);
 }
 
 /** Validates truth text already in memory (the pure core of {@link loadTruth}). */
-export function parseTruth(text: string, path: string): LoadedTruth {
-  const { data, lineOf } = parseYamlWithSchema(text, path, TRUTH_CHECK);
-  return { truth: data as Truth, path, text, lineOf };
+export function parseTruth(text: string, path: string, options: ParseOptions = {}): LoadedTruth {
+  const { data, lineOf, validDigest } = parseYamlWithSchema(text, path, TRUTH_CHECK, options);
+  return { truth: data as Truth, path, text, lineOf, validDigest };
 }

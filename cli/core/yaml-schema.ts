@@ -10,8 +10,10 @@
  *   minimum: '`version: 1` and `models:`',
  * });
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020 as Ajv2020Class, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { TrtError, type ErrorCode } from './errors.js';
 import { packageFile } from './package-root.js';
@@ -35,27 +37,51 @@ export interface ParsedYaml {
   data: unknown;
   /** 1-based line of the node at a JSON path such as `['database', 'lock_key']`; 1 when unknown. */
   lineOf(path: JsonPath): number;
+  /**
+   * Names this text under this schema's text, which it passed: a caller that keeps it (the verify
+   * cache) hands it back as {@link ParseOptions.validDigest} to skip the schema next time.
+   */
+  validDigest: string;
 }
 
+export interface ParseOptions {
+  /** A {@link ParsedYaml.validDigest} kept from an earlier run: when it names this text and schema, the schema is not run again. */
+  validDigest?: string;
+}
+
+const schemaTexts = new Map<string, string>();
 const compiled = new Map<string, ValidateFunction>();
+
+function shippedSchemaText(schemaFile: string): string {
+  let text = schemaTexts.get(schemaFile);
+  if (text === undefined) {
+    text = readFileSync(packageFile(schemaFile), 'utf8');
+    schemaTexts.set(schemaFile, text);
+  }
+  return text;
+}
 
 /** The compiled validator of a schema shipped with trt, compiled once per process. */
 function shippedValidator(schemaFile: string): ValidateFunction {
   let validate = compiled.get(schemaFile);
   if (!validate) {
-    const require = createRequire(import.meta.url);
-    const schema = require(packageFile(schemaFile)) as object;
-    validate = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+    // Loaded on first use: loading and compiling take a fifth of a warm `trt verify`, which usually skips them.
+    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020Class };
+    validate = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(shippedSchemaText(schemaFile)) as object);
     compiled.set(schemaFile, validate);
   }
   return validate;
+}
+
+function validDigestOf(text: string, check: YamlSchemaCheck): string {
+  return createHash('sha1').update(shippedSchemaText(check.schema)).update('\0').update(text).digest('hex');
 }
 
 /**
  * Parses `text` (read from `path`) and validates it against `check.schema`. Throws a
  * {@link TrtError} with one `path:line: problem` detail per problem, sorted by line.
  */
-export function parseYamlWithSchema(text: string, path: string, check: YamlSchemaCheck): ParsedYaml {
+export function parseYamlWithSchema(text: string, path: string, check: YamlSchemaCheck, options: ParseOptions = {}): ParsedYaml {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
@@ -81,6 +107,8 @@ export function parseYamlWithSchema(text: string, path: string, check: YamlSchem
     return node?.range ? lineAt(node.range[0]) : 1;
   };
 
+  const validDigest = validDigestOf(text, check);
+  if (options.validDigest === validDigest) return { data, lineOf, validDigest };
   const validate = shippedValidator(check.schema);
   if (!validate(data)) {
     const errors = validate.errors ?? [];
@@ -105,7 +133,7 @@ export function parseYamlWithSchema(text: string, path: string, check: YamlSchem
       problems,
     );
   }
-  return { data, lineOf };
+  return { data, lineOf, validDigest };
 }
 
 /** A JSON path as messages show it: `routes[1].method`, or `(top level)`. */

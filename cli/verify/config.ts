@@ -2,7 +2,8 @@
  * Which rules run, at which severity, with which options: truth.yaml's `verify.rules` over each
  * rule's defaults, narrowed by `--rule`. Validated before any file is read.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020 as Ajv2020Class } from 'ajv/dist/2020.js';
 import picomatch from 'picomatch';
 import { TrtError } from '../core/errors.js';
 import type { LoadedTruth, RuleSetting, SeveritySetting } from '../core/truth.js';
@@ -21,7 +22,7 @@ export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedT
   const settings = loaded.truth.verify?.rules ?? {};
   // Created only when truth.yaml sets options: the defaults are checked by the registry test, and
   // compiling ajv's meta-schema costs a tenth of a warm run.
-  let ajv: Ajv2020 | undefined;
+  let ajv: Ajv2020Class | undefined;
   const active: ActiveRule[] = [];
   for (const rule of registry) {
     const setting: RuleSetting | undefined = settings[rule.id];
@@ -38,7 +39,7 @@ export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedT
     }
     const options = { ...(rule.defaultOptions as object), ...(typeof setting === 'object' ? setting.options : {}) };
     const configured = typeof setting === 'object' && setting.options !== undefined;
-    const validate = configured ? (ajv ??= new Ajv2020({ allErrors: true, strict: false })).compile(rule.optionsSchema) : undefined;
+    const validate = configured ? (ajv ??= newAjv()).compile(rule.optionsSchema) : undefined;
     if (validate && !validate(options)) {
       const where = `${loaded.path}:${loaded.lineOf(['verify', 'rules', rule.id, 'options'])}`;
       throw new TrtError(
@@ -51,6 +52,12 @@ export function resolveActiveRules(registry: readonly AnyRule[], loaded: LoadedT
     if (only.length === 0 || only.includes(rule.id)) active.push({ rule, severity, options, excluded: excludeMatcher(typeof setting === 'object' ? setting.exclude : undefined) });
   }
   return active;
+}
+
+/** ajv's module is loaded only then too: a warm run of a truth file without rule options never needs it. */
+function newAjv(): Ajv2020Class {
+  const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020Class };
+  return new Ajv2020({ allErrors: true, strict: false });
 }
 
 function suggestion(input: string, candidates: string[]): string {

@@ -8,7 +8,7 @@ import { TrtError } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
 import { loadTruth } from '../core/truth.js';
 import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
-import { codeFingerprint, contentHash, defaultCachePath, readCache, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
+import { codeFingerprint, contentHash, defaultCachePath, openCache, readStoredCache, unchangedSince, worthRestamping, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
 import { resolveActiveRules } from './config.js';
 import { compareFindings, effectiveSeverity, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
 import { buildImportGraph } from './graph.js';
@@ -44,7 +44,10 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     throw new TrtError('ROOT_NOT_FOUND', `the root ${root} is not a folder`, 'pass an existing folder with --root DIR');
   }
   const truthPath = resolve(options.truth ?? `${root}/product/truth.yaml`);
-  const loaded = loadTruth(truthPath);
+  const cachePath = typeof options.cache === 'string' ? options.cache : defaultCachePath(root);
+  const useCache = options.cache !== false;
+  const stored = useCache ? readStoredCache(cachePath) : undefined;
+  const loaded = loadTruth(truthPath, stored?.truthDigest ? { validDigest: stored.truthDigest } : {});
   const truth = loaded.truth;
   const allActive = resolveActiveRules(RULES, loaded);
   const active = options.rules?.length ? resolveActiveRules(RULES, loaded, options.rules) : allActive;
@@ -59,22 +62,33 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     config: contentHash(packageVersion(), codeFingerprint(), loaded.text, JSON.stringify(allActive.map(({ rule, options: ruleOptions }) => [rule.id, ruleOptions]))),
     resolution: contentHash(allFiles.join('\n'), tsconfigPath ? readFileSync(tsconfigPath, 'utf8') : ''),
   };
-  const cachePath = typeof options.cache === 'string' ? options.cache : defaultCachePath(root);
-  const useCache = options.cache !== false;
-  const cache = useCache ? readCache(cachePath, keys) : { entries: new Map<string, CacheEntry>(), resolutionsValid: false };
+  const cache = openCache(stored, keys);
 
+  const readStartedAt = Date.now();
   const entries = new Map<string, CacheEntry>();
   const work: WorkItem[] = [];
-  const pendingHashes = new Map<string, string>();
+  const pending = new Map<string, { hash: string; mtimeMs: number; size: number }>();
+  // Entries confirmed by their content after their size or time changed: stored again so that
+  // the next run takes them on their size and time.
+  let restamped = false;
   for (const file of files) {
-    const text = readSource(`${root}/${file}`);
-    const hash = contentHash(text);
+    const path = `${root}/${file}`;
     const cached = cache.entries.get(file);
-    if (cached && cached.hash === hash && cache.resolutionsValid && cached.resolutions) {
+    const stat = statOf(path);
+    const reusable = cached && cache.resolutionsValid && cached.resolutions;
+    if (reusable && unchangedSince(cached, stat, cache)) {
       entries.set(file, cached);
+      continue;
+    }
+    const text = readSource(path);
+    const hash = contentHash(text);
+    const stamp = { hash, mtimeMs: stat?.mtimeMs ?? -1, size: stat?.size ?? -1 };
+    if (reusable && cached.hash === hash) {
+      entries.set(file, { ...cached, ...stamp });
+      restamped ||= worthRestamping(cached, stamp, readStartedAt);
     } else {
       work.push({ file, text, ...(cached && cached.hash === hash ? { cachedScan: cached.scan } : {}) });
-      pendingHashes.set(file, hash);
+      pending.set(file, stamp);
     }
   }
 
@@ -83,9 +97,11 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
   });
   for (const result of results) {
-    entries.set(result.file, { hash: pendingHashes.get(result.file)!, scan: result.scan, resolutions: result.resolutions });
+    entries.set(result.file, { ...pending.get(result.file)!, scan: result.scan, resolutions: result.resolutions });
   }
-  if (useCache && work.length > 0) writeCache(cachePath, keys, entries);
+  if (useCache && (work.length > 0 || restamped || stored?.truthDigest !== loaded.validDigest)) {
+    writeCache(cachePath, { keys, truthDigest: loaded.validDigest, readStartedAt }, entries);
+  }
 
   const graph = buildImportGraph(
     files,
@@ -187,6 +203,14 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     baselined,
     rules: active.map(({ rule, severity }) => ({ id: rule.id, description: rule.description, severity })),
   };
+}
+
+function statOf(path: string): { mtimeMs: number; size: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function readSource(path: string): string {

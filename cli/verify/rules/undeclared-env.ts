@@ -49,6 +49,18 @@ const RUNTIME_VARIABLES = [
 /** Constants Vite defines on `import.meta.env`: not environment variables at all. */
 const VITE_BUILT_INS = new Set(['MODE', 'BASE_URL', 'PROD', 'DEV', 'SSR']);
 
+/** Compiled once per options object: the scan runs for every file that reads the environment. */
+const ignoreMatchers = new WeakMap<Options, (name: string) => boolean>();
+
+function ignoreMatcher(options: Options): (name: string) => boolean {
+  let matcher = ignoreMatchers.get(options);
+  if (!matcher) {
+    matcher = options.ignore.length > 0 ? picomatch(options.ignore) : () => false;
+    ignoreMatchers.set(options, matcher);
+  }
+  return matcher;
+}
+
 export default defineRule<Options>({
   id: 'undeclared-env',
   description: 'Environment variables read in code must be declared in truth.yaml env, so that every deploy knows to set them.',
@@ -67,7 +79,7 @@ export default defineRule<Options>({
     const env = ctx.truth.env;
     if (!env) return;
     const declared = new Set([...(env.required ?? []), ...Object.keys(env.optional ?? {}), ...(env.secret ?? []), ...(env.forbidden ?? [])]);
-    const ignored = ctx.options.ignore.length > 0 ? picomatch(ctx.options.ignore) : () => false;
+    const ignored = ignoreMatcher(ctx.options);
     const dynamic: EnvRead[] = [];
     for (const read of findEnvReads(ctx.ts, ctx.sourceFile)) {
       if (read.access === 'write') continue;

@@ -80,22 +80,49 @@ export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImp
   const siblingFirst = !options.rootDirs?.length && !options.moduleSuffixes?.length;
   const typeScriptSibling = (file: string, specifier: string): string | undefined => {
     if (!siblingFirst || !RELATIVE_SCRIPT.test(specifier)) return undefined;
-    const target = posix.normalize(posix.join(posix.dirname(file), specifier)).replace(SCRIPT_EXTENSION, (extension) => TYPESCRIPT_EXTENSION[extension]!);
-    return target.startsWith('../') || !files.has(target) ? undefined : target;
+    const target = joinRelative(file, specifier)?.replace(SCRIPT_EXTENSION, (extension) => TYPESCRIPT_EXTENSION[extension]!);
+    return target !== undefined && files.has(target) ? target : undefined;
+  };
+
+  // node_modules is never walked, so a bare specifier resolves the same way from every folder
+  // of one package scope: through `paths`, `baseUrl`, or the scope's own package.json (its
+  // name, `exports` and `imports`). Resolved once per scope, not once per importing file.
+  const scopeOfFolder = new Map<string, string>();
+  const packageScope = (folder: string): string => {
+    let scope = scopeOfFolder.get(folder);
+    if (scope === undefined) {
+      const own = folder === '' ? 'package.json' : `${folder}/package.json`;
+      scope = files.has(own) || folder === '' ? folder : packageScope(posix.dirname(folder) === '.' ? '' : posix.dirname(folder));
+      scopeOfFolder.set(folder, scope);
+    }
+    return scope;
+  };
+  const bareResolutions = new Map<string, Resolution>();
+
+  const resolveOne = (file: string, specifier: string): Resolution => {
+    const containing = `${rootPrefix}${file}`;
+    const { resolvedModule } = ts.resolveModuleName(specifier, containing, options, host, cache);
+    if (resolvedModule && !resolvedModule.isExternalLibraryImport) {
+      const target = relative(resolvedModule.resolvedFileName);
+      if (target !== undefined && files.has(target)) return isSourceFile(target) ? { kind: 'local', target } : { kind: 'asset', target };
+    }
+    if (resolvedModule) return { kind: 'external' };
+    return classifyUnresolved(file, specifier);
   };
 
   return (file, imports) =>
-    imports.map(({ specifier }) => {
+    imports.map(({ specifier }): Resolution => {
       const sibling = typeScriptSibling(file, specifier);
       if (sibling !== undefined) return { kind: 'local', target: sibling };
-      const containing = `${rootPrefix}${file}`;
-      const { resolvedModule } = ts.resolveModuleName(specifier, containing, options, host, cache);
-      if (resolvedModule && !resolvedModule.isExternalLibraryImport) {
-        const target = relative(resolvedModule.resolvedFileName);
-        if (target !== undefined && files.has(target)) return isSourceFile(target) ? { kind: 'local', target } : { kind: 'asset', target };
+      if (ts.isExternalModuleNameRelative(specifier)) return resolveOne(file, specifier);
+      const slash = file.lastIndexOf('/');
+      const key = `${packageScope(slash < 0 ? '' : file.slice(0, slash))}\0${specifier}`;
+      let resolution = bareResolutions.get(key);
+      if (!resolution) {
+        resolution = resolveOne(file, specifier);
+        bareResolutions.set(key, resolution);
       }
-      if (resolvedModule) return { kind: 'external' };
-      return classifyUnresolved(file, specifier);
+      return resolution;
     });
 
   /**
@@ -120,6 +147,25 @@ export function createResolver(ts: TypeScript, setup: ResolverSetup): ResolveImp
     }
     return { kind: 'external' };
   }
+}
+
+/**
+ * `src/a/b.ts` + `../c/d.js` → `src/c/d.js`: a relative specifier joined to the importing file's
+ * folder; undefined when it leaves the root. The specifier has no `//`, `\\` or trailing `/`
+ * ({@link RELATIVE_SCRIPT}), so a split on `/` is all `path.posix.join` would do.
+ */
+function joinRelative(file: string, specifier: string): string | undefined {
+  const parts = file.split('/');
+  parts.pop();
+  for (const part of specifier.split('/')) {
+    if (part === '..') {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else if (part !== '.' && part !== '') {
+      parts.push(part);
+    }
+  }
+  return parts.join('/');
 }
 
 /** The compiler options that matter for resolution, following `extends` the way tsc does. */

@@ -134,3 +134,43 @@ describe('resolver with a jsconfig.json', () => {
     expect(resolve(from, specifier)).toEqual(expected);
   });
 });
+
+describe('resolver answering a bare specifier once per package scope', () => {
+  // The same `#util` means a different file in each package: resolutions are shared within a
+  // scope only, whichever file asks first.
+  const resolve = resolverFor({
+    'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }),
+    'packages/a/package.json': JSON.stringify({ name: 'a', type: 'module', imports: { '#util': './src/util-a.ts' } }),
+    'packages/a/src/x.ts': '',
+    'packages/a/src/deep/y.ts': '',
+    'packages/a/src/util-a.ts': '',
+    'packages/b/package.json': JSON.stringify({ name: 'b', type: 'module', imports: { '#util': './src/util-b.ts' } }),
+    'packages/b/src/z.ts': '',
+    'packages/b/src/util-b.ts': '',
+    'tools/run.ts': '',
+  });
+  it.each([
+    ['packages/a/src/x.ts', '#util', local('packages/a/src/util-a.ts')],
+    ['packages/b/src/z.ts', '#util', local('packages/b/src/util-b.ts')],
+    ['packages/a/src/deep/y.ts', '#util', local('packages/a/src/util-a.ts')],
+    ['tools/run.ts', '#util', EXTERNAL],
+  ])('%s imports %s', (from, specifier, expected) => {
+    expect(resolve(from, specifier)).toEqual(expected);
+  });
+});
+
+describe('resolver with moduleSuffixes (tried before the plain TypeScript file)', () => {
+  const resolve = resolverFor({
+    'tsconfig.json': JSON.stringify({ compilerOptions: { moduleResolution: 'Bundler', module: 'ESNext', moduleSuffixes: ['.ios', ''] } }),
+    'src/a.ts': '',
+    'src/view.ts': '',
+    'src/view.ios.ts': '',
+    'src/plain.ts': '',
+  });
+  it.each([
+    ['src/a.ts', './view.js', local('src/view.ios.ts')],
+    ['src/a.ts', './plain.js', local('src/plain.ts')],
+  ])('%s imports %s', (from, specifier, expected) => {
+    expect(resolve(from, specifier)).toEqual(expected);
+  });
+});
