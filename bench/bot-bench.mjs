@@ -29,12 +29,12 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import {
-  announce, busyMachineNote, createDatabase, createStarted, dist, freePort, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, sleep, startNodeChild, startPostgres, table, until, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
+  BENCH_SECRETS, announce, busyMachineNote, createDatabase, createStarted, dist, freePort, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, sleep, startNodeChild, startPostgres, table, until, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
 } from './lib.mjs';
 
-const TOKEN = '123456789:BENCH-token-for-the-emulator';
-const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
-const ADMIN_SECRET = 'bench-admin-secret-0123456789';
+const TOKEN = BENCH_SECRETS.token;
+const WEBHOOK_SECRET = BENCH_SECRETS.webhook;
+const ADMIN_SECRET = BENCH_SECRETS.admin;
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
 const TARGETS = {

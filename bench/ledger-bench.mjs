@@ -43,7 +43,7 @@ import { Logger as WorkerLogger, run, runMigrations } from 'graphile-worker';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import {
-  MiB, announce, busyMachineNote, createDatabase, createStarted, dist, importDist as load, loadAverageLine, msFormatter, mulberry32, outcomeLine,
+  BENCH_SECRETS, MiB, announce, busyMachineNote, createDatabase, createStarted, dist, importDist as load, loadAverageLine, msFormatter, mulberry32, outcomeLine,
   parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, startPostgres, table, verdict, verdictLine,
   wholeNumber, writeArtifact,
 } from './lib.mjs';
@@ -58,7 +58,7 @@ const CHUNK = 100_000;
 const WARMUP_READS = 200;
 const MONEY_CHATS = 50;
 const MONEY_IN_FLIGHT = 32;
-const KIE_KEY = 'bench-kie-key-0123456789';
+const KIE_KEY = BENCH_SECRETS.kie;
 const MODELS_YAML = 'version: 1\nmodels:\n  - { id: bench/one, title: One, kind: text-to-image, price_credits: 1, kie_model: google/imagen4-fast, input: {} }\n';
 const BALANCE_SQL = 'SELECT COALESCE(sum(amount), 0)::text AS balance FROM credit_ledger WHERE chat_id = $1::bigint';
 const silent = pino({ level: 'silent' });

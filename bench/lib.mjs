@@ -17,6 +17,14 @@ import { pino } from 'pino';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const MiB = 1024 * 1024;
 
+// The secrets the benches give the bot and the emulators: made up, the same in every bench.
+export const BENCH_SECRETS = {
+  token: '123456789:BENCH-token-for-the-emulator',
+  webhook: 'bench-webhook-secret-0123456789',
+  admin: 'bench-admin-secret-0123456789',
+  kie: 'bench-kie-key-0123456789',
+};
+
 // The benches measure the built product (dist/), never the TypeScript sources.
 export const dist = (...parts) => join(repoRoot, 'dist', ...parts);
 // A module of dist/ by path: the benches are plain ESM run without a build step of their own.

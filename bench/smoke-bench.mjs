@@ -27,14 +27,14 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Agent, request as undiciRequest } from 'undici';
 import {
-  announce, busyMachineNote, createDatabase, createStarted, dist, freePort, importDist, loadAverageLine, median, msFormatter, outcomeLine, parseFlags, percentile,
+  BENCH_SECRETS, announce, busyMachineNote, createDatabase, createStarted, dist, freePort, importDist, loadAverageLine, median, msFormatter, outcomeLine, parseFlags, percentile,
   printReportLines, repoRoot, requireBuilt, roundTo, runBench, startNodeChild, startPostgres, table, until, verdict, verdictLine, wholeNumber, writeArtifact,
 } from './lib.mjs';
 
-const TOKEN = '123456789:BENCH-token-for-the-emulator';
-const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
-const ADMIN_SECRET = 'bench-admin-secret-0123456789';
-const KIE_KEY = 'bench-kie-key-0123456789';
+const TOKEN = BENCH_SECRETS.token;
+const WEBHOOK_SECRET = BENCH_SECRETS.webhook;
+const ADMIN_SECRET = BENCH_SECRETS.admin;
+const KIE_KEY = BENCH_SECRETS.kie;
 
 const TARGETS = {
   /** Median wall time of a whole S0–S8 run against the local bots. */
