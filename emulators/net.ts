@@ -1,4 +1,6 @@
 /** What the emulators share about the network and the bodies they read. */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -17,4 +19,12 @@ export function describeFetchError(error: unknown, timeoutMs: number, abortedMea
   const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
   if (cause?.code === 'ECONNREFUSED') return 'Connection refused';
   return cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** Starts `app` on `host` (default 127.0.0.1) and `port` (default a free one); resolves to the origin a client here uses. */
+export async function listenLocal(app: FastifyInstance, options: { host?: string; port?: number }): Promise<string> {
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 0, host });
+  const { port } = app.server.address() as AddressInfo;
+  return `http://${connectableHost(host)}:${port}`;
 }

@@ -18,9 +18,9 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { connectableHost, describeFetchError, isPlainObject } from '../net.js';
+import { describeFetchError, isPlainObject, listenLocal } from '../net.js';
+import { Waiters } from '../waiters.js';
 import { solidPng } from './png.js';
 import {
   callbackBody,
@@ -125,13 +125,6 @@ interface Entry {
   remainedCredits: number;
 }
 
-interface Waiter {
-  predicate: (task: KieTask) => boolean;
-  resolve: (task: KieTask) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /** Why a request body could not be read. */
 class BodyProblem {
   constructor(readonly description: string) {}
@@ -159,7 +152,7 @@ export class KieEmulator {
   private readonly recorded: KieCall[] = [];
   private readonly envelopeCodes = new WeakMap<FastifyRequest, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters<KieTask>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly shutdown = new AbortController();
   private readonly startBehaviour: TaskBehaviour;
@@ -185,10 +178,7 @@ export class KieEmulator {
     const problems = behaviourProblems(options.defaultBehaviour ?? {});
     if (problems.length > 0) throw new TypeError(`KieEmulator: invalid defaultBehaviour: ${problems.join('; ')}`);
     const emulator = new KieEmulator(options);
-    const host = options.host ?? '127.0.0.1';
-    await emulator.app.listen({ port: options.port ?? 0, host });
-    const { port } = emulator.app.server.address() as AddressInfo;
-    emulator.root = `http://${connectableHost(host)}:${port}`;
+    emulator.root = await listenLocal(emulator.app, options);
     return emulator;
   }
 
@@ -266,18 +256,7 @@ export class KieEmulator {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`no matching KIE task within ${timeoutMs} ms; tasks: ${this.summary()}`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(predicate, timeoutMs, () => `no matching KIE task within ${timeoutMs} ms; tasks: ${this.summary()}`);
   }
 
   /** Forgets tasks (stopping their timers), calls and queued behaviours; the default goes back to the one given at start. */
@@ -296,11 +275,7 @@ export class KieEmulator {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error(`the KIE emulator stopped before a matching task appeared; tasks: ${this.summary()}`));
-    }
-    this.waiters.clear();
+    this.waiters.rejectAll(`the KIE emulator stopped before a matching task appeared; tasks: ${this.summary()}`);
     this.shutdown.abort();
     await Promise.allSettled([...this.inFlight]);
     await this.app.close();
@@ -538,26 +513,7 @@ export class KieEmulator {
   /** Offers the changed task to every waiter; a task forgotten by reset() is not offered. */
   private changed(entry: Entry): void {
     if (this.entries.get(entry.task.taskId) !== entry) return;
-    const snapshot = structuredClone(entry.task);
-    for (const waiter of [...this.waiters]) {
-      let matched: boolean;
-      try {
-        matched = waiter.predicate(snapshot);
-      } catch (error) {
-        this.settle(waiter);
-        waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (matched) {
-        this.settle(waiter);
-        waiter.resolve(structuredClone(snapshot));
-      }
-    }
-  }
-
-  private settle(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
-    this.waiters.delete(waiter);
+    this.waiters.offer(structuredClone(entry.task), structuredClone);
   }
 
   /** "3f2a…: success (1 callback), 9b1c…: generating", or "none". */

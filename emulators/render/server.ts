@@ -18,9 +18,8 @@
  * await render.stop();
  * ```
  */
-import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { connectableHost, isPlainObject } from '../net.js';
+import { isPlainObject, listenLocal } from '../net.js';
 import {
   DEFAULT_DEPLOY_BEHAVIOUR,
   DEPLOY_STATUSES,
@@ -171,10 +170,7 @@ export class RenderEmulator {
     const deployProblems = deployBehaviourProblems(options.deployBehaviour ?? {});
     if (deployProblems.length > 0) throw new TypeError(`RenderEmulator: invalid deployBehaviour: ${deployProblems.join('; ')}`);
     const emulator = new RenderEmulator(options);
-    const host = options.host ?? '127.0.0.1';
-    await emulator.app.listen({ port: options.port ?? 0, host });
-    const { port } = emulator.app.server.address() as AddressInfo;
-    emulator.origin = `http://${connectableHost(host)}:${port}`;
+    emulator.origin = await listenLocal(emulator.app, options);
     return emulator;
   }
 

@@ -16,10 +16,10 @@
  * await telegram.stop();
  * ```
  */
-import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BotApiError, findMethod, METHOD_NAMES, type Handler } from './methods.js';
-import { connectableHost, describeFetchError, isPlainObject } from '../net.js';
+import { describeFetchError, isPlainObject, listenLocal } from '../net.js';
+import { Waiters } from '../waiters.js';
 import { asInteger, BodyProblem, normalizeParams, parseFormBody, parseJsonBody, type Params } from './params.js';
 import { TelegramState, unixNow } from './state.js';
 
@@ -79,13 +79,6 @@ interface PendingFault {
   remaining: number;
 }
 
-interface Waiter {
-  predicate: (call: RecordedCall) => boolean;
-  resolve: (call: RecordedCall) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const CONTROL = '/__emulator';
 const CONTROL_ENDPOINTS = `GET ${CONTROL}/calls, POST ${CONTROL}/deliver, POST ${CONTROL}/faults, POST ${CONTROL}/reset`;
 const DEFAULT_WAIT_MS = 5_000;
@@ -98,7 +91,7 @@ const MULTIPART_REFUSED =
 export class TelegramEmulator {
   private readonly app: FastifyInstance;
   private readonly recorded: RecordedCall[] = [];
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters<RecordedCall>();
   private faults: PendingFault[] = [];
   private root = '';
   private stopped = false;
@@ -119,10 +112,7 @@ export class TelegramEmulator {
       );
     }
     const emulator = new TelegramEmulator(options.token, new TelegramState(Number(match[1]), options.botUsername ?? 'trt_test_bot'));
-    const host = options.host ?? '127.0.0.1';
-    await emulator.app.listen({ port: options.port ?? 0, host });
-    const { port } = emulator.app.server.address() as AddressInfo;
-    emulator.root = `http://${connectableHost(host)}:${port}`;
+    emulator.root = await listenLocal(emulator.app, options);
     return emulator;
   }
 
@@ -148,18 +138,7 @@ export class TelegramEmulator {
   waitForCall(predicate: (call: RecordedCall) => boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<RecordedCall> {
     const existing = this.recorded.find(predicate);
     if (existing) return Promise.resolve(existing);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`no matching Telegram call within ${timeoutMs} ms; recorded so far: ${this.summary()}`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(predicate, timeoutMs, () => `no matching Telegram call within ${timeoutMs} ms; recorded so far: ${this.summary()}`);
   }
 
   /**
@@ -224,11 +203,7 @@ export class TelegramEmulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error(`the Telegram emulator stopped before a matching call arrived; recorded: ${this.summary()}`));
-    }
-    this.waiters.clear();
+    this.waiters.rejectAll(`the Telegram emulator stopped before a matching call arrived; recorded: ${this.summary()}`);
     await this.app.close();
   }
 
@@ -314,25 +289,7 @@ export class TelegramEmulator {
   private record(method: string, params: Params, response: ApiBody): void {
     const call: RecordedCall = { method, params, at: new Date().toISOString(), ok: response.ok, response };
     this.recorded.push(call);
-    for (const waiter of [...this.waiters]) {
-      let matched: boolean;
-      try {
-        matched = waiter.predicate(call);
-      } catch (error) {
-        this.settle(waiter);
-        waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (matched) {
-        this.settle(waiter);
-        waiter.resolve(call);
-      }
-    }
-  }
-
-  private settle(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
-    this.waiters.delete(waiter);
+    this.waiters.offer(call);
   }
 
   /** "sendMessage ×2, answerCallbackQuery ×1", or "none". */
