@@ -456,7 +456,7 @@ function printReport(report) {
     whole.scenarios.map((entry) => [`${entry.id} ${entry.title}`, `${entry.passed}/${entry.runs}`, formatMs(entry.medianMs), formatMs(entry.minMs), formatMs(entry.maxMs), formatMs(entry.awaitedMs), formatMs(entry.cpuMs), String(entry.sends)]),
   ));
   const s8 = whole.scenarios.find((entry) => entry.id === 'S8');
-  if (s8) lines.push('', `S8: the spawned bot was healthy after ${formatMs(s8.coldStartMs)} (median), the bot's own start-up; S8's stop took ${formatMs(s8.stopMs)} (its stop_ms: from SIGTERM to the exit of the process trt spawned, the shell in front of the bot).`);
+  if (s8) lines.push('', `S8: the spawned bot was healthy after ${formatMs(s8.coldStartMs)} (median), the bot's own start-up; S8's stop took ${formatMs(s8.stopMs)} (its stop_ms: from SIGTERM until no process of the spawned command's group runs).`);
   lines.push('', ...table(
     ['run', 'wall', 'S8', 'S0–S7 awaiting answers', 'S0–S7 between requests', 'runner', 'client CPU', 'requests', 'result', 'load'],
     whole.runs.map((run) => [
