@@ -16,7 +16,7 @@ import { buildSnapshot } from '../../../cli/ops/critical5/critical5.js';
 import { checkDatabase } from '../../../cli/ops/db/run-checks.js';
 import type { Snapshot } from '../../../cli/ops/model.js';
 import type { BotConfig } from '../../config.js';
-import { withDeadline } from '../../deadline.js';
+import { DeadlineExceeded, withDeadline } from '../../deadline.js';
 
 export interface OpsSnapshotDeps {
   config: BotConfig;
@@ -46,11 +46,11 @@ export function registerOpsSnapshotRoute(admin: FastifyInstance, deps: OpsSnapsh
     try {
       return await withDeadline(running, deadlineMs, timeout);
     } catch (error) {
-      const message = redact(error instanceof Error ? error.message : String(error));
-      if (message === timeout) {
+      if (error instanceof DeadlineExceeded) {
         deps.log.warn({ deadlineMs }, 'ops snapshot timed out');
         return reply.code(503).send({ error: timeout });
       }
+      const message = redact(error instanceof Error ? error.message : String(error));
       deps.log.error({ err: error }, 'ops snapshot failed');
       return reply.code(503).send({ error: `the database could not be checked: ${message}` });
     }
