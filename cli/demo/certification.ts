@@ -71,9 +71,6 @@ export interface TextOptions {
   cwd: string;
 }
 
-/** How many findings a failed verify shows in the summary; the rest are one `trt verify` away. */
-const FINDINGS_SHOWN = 5;
-
 export function certify(startedAt: string, durationMs: number, stages: StageResult[], trtVersion: string): Certification {
   return { trtVersion, startedAt, durationMs, passed: stages.every((stage) => stage.status === 'pass'), stages };
 }

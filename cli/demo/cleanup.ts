@@ -14,6 +14,7 @@
  * await stack.stopAll();
  * ```
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The demo was told to stop (Ctrl-C, SIGTERM) while it was starting or running something. */
 export class DemoInterrupted extends Error {
@@ -69,7 +70,7 @@ export class CleanupStack {
     this.#push({
       what,
       stop: async () => {
-        await Promise.race([settled, delay(IN_FLIGHT_WAIT_MS)]);
+        await Promise.race([settled, sleep(IN_FLIGHT_WAIT_MS, undefined, { ref: false })]);
         if (started) await stop(started.value);
       },
       kill: () => {
@@ -139,8 +140,4 @@ export class CleanupStack {
     const index = this.#entries.findLastIndex((entry) => entry.what === what);
     if (index >= 0 && !this.#stopping) this.#entries.splice(index, 1);
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -24,6 +24,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { pino } from 'pino';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../bot/db/embedded.js';
@@ -334,9 +335,6 @@ function pathOnly(): Record<string, string> {
   return process.env.PATH ? { PATH: process.env.PATH } : {};
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;

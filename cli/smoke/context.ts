@@ -5,6 +5,7 @@
  * scenario with a {@link ScenarioAbort} naming the request; the runner turns it into a failure.
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { AppEvent } from '../../bot/events/events.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
@@ -166,9 +167,6 @@ export function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Events in time order with offsets from the first, by the service's own clock: the timeline in evidence. */
 export function timeline(events: readonly AppEvent[]): { at_ms: number; event: string; level: string; cid: string | null; data?: Record<string, unknown> }[] {

@@ -10,6 +10,7 @@
  *   reason instead of waiting out the connect timeout again (an unreachable URL fails every
  *   scenario in seconds).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as undiciRequest } from 'undici';
 
 export interface HttpRequest {
@@ -122,7 +123,7 @@ export class HttpClient {
         }
         const delay = this.#options.retryDelayMs * 2 ** attempt;
         retried.push(`${failure.message}; retried after ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay);
       }
     }
   }

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const OUTPUT_TAIL_CHARS = 8192;
 
@@ -72,12 +73,12 @@ export class SpawnedService {
     if (this.#exit && !this.#groupAlive()) return { by: 'already-exited', exit: this.#exit, stopMs: 0 };
     this.#signal('SIGTERM');
     const deadline = started + graceMs;
-    while (this.#groupAlive() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.#groupAlive() && performance.now() < deadline) await sleep(20);
     if (!this.#groupAlive()) return { by: 'SIGTERM', exit: await this.exited, stopMs: performance.now() - started };
     this.#signal('SIGKILL');
     // Bounded: an orphan nobody reaps (no init in a container) stays a zombie that signal 0 still finds.
     const killDeadline = performance.now() + 5000;
-    while (this.#groupAlive() && performance.now() < killDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.#groupAlive() && performance.now() < killDeadline) await sleep(20);
     return { by: 'SIGKILL', exit: await this.exited, stopMs: performance.now() - started };
   }
 

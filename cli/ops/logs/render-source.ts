@@ -9,6 +9,7 @@
  * or a network failure is retried with backoff, each a bounded number of times, and every wait
  * is recorded. The key is sent only in the Authorization header and never appears in an error.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { TrtError } from '../../core/errors.js';
 import { secretRedactor } from '../../core/redact.js';
@@ -304,6 +305,6 @@ class RenderLogClient {
     const wait: RenderWait = { reason, ms, basis, at: new Date().toISOString() };
     this.waits.push(wait);
     this.options.onWait?.(wait);
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await sleep(ms);
   }
 }

@@ -13,6 +13,7 @@
  * await client.close();
  * ```
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { TrtError } from '../../core/errors.js';
 import { secretRedactor } from '../../core/redact.js';
@@ -226,8 +227,4 @@ export function hookKeys(hookUrl: string): string[] {
   } catch {
     return [];
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,6 +6,7 @@
  * until the service shows the deploy, because a hook reports no status: either /health's
  * `version` changed, or a healthy instance answers that started after the hook was called.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { callDeployHook, isTerminalDeployStatus, RenderDeployClient, type RenderDeploy, type RenderDeploySettings } from '../../ops/render/deploys.js';
 import { metric, type GateVerdict } from '../model.js';
@@ -197,8 +198,4 @@ async function readHealth(url: string): Promise<HealthReading> {
     const code = (error as { code?: unknown }).code;
     return { at, httpStatus: null, status: null, version: null, uptimeS: null, error: typeof code === 'string' ? code : error instanceof Error ? error.message : String(error) };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

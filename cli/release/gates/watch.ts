@@ -7,6 +7,7 @@
  * again, because Render can list a line some seconds after its timestamp; lines already seen are
  * not counted twice.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Truth } from '../../core/truth.js';
 import { detectLogIssues, ERROR_BURST_LOGS } from '../../ops/critical5/log-detectors.js';
 import { fetchLogs } from '../../ops/logs/fetch.js';
@@ -106,8 +107,4 @@ function blockingPatterns(patterns: readonly { id: string; severity: string }[])
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

@@ -3,6 +3,7 @@
  * it retries — is answered 200 every time and processed exactly once: one DISPATCH_OK, the
  * other deliveries UPDATE_DUPLICATE. An edited message, so nothing is sent to the smoke chat.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cut, round, timeline } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
@@ -44,7 +45,7 @@ export const s6Idempotency: Scenario = {
       const events = await context.events('url', { updateId });
       return events.some((event) => event.event === 'DISPATCH_OK' || event.event === 'DISPATCH_FAIL') ? events : undefined;
     }, PROCESSING_WAIT_MS);
-    if (processed.value) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    if (processed.value) await sleep(SETTLE_MS);
     const events = await context.events('url', { updateId });
     const count = (name: string) => events.filter((event) => event.event === name).length;
     const counts = { UPDATE_RECEIVED: count('UPDATE_RECEIVED'), UPDATE_DUPLICATE: count('UPDATE_DUPLICATE'), DISPATCH_OK: count('DISPATCH_OK'), DISPATCH_FAIL: count('DISPATCH_FAIL') };

@@ -3,7 +3,8 @@
  * from spawn to a healthy /health (200, status not "error"), then stops it with SIGTERM. The
  * command learns its port from PORT; everything else comes from trt's own environment.
  */
-import { cut, round, sleep, type SmokeContext } from '../context.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cut, round, type SmokeContext } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 import { freePort, spawnService, type SpawnedService } from '../spawn.js';
 
