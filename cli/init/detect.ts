@@ -19,13 +19,12 @@ import {
   ANY_METHOD,
   composeRoutes,
   DEFAULT_APP_EXCLUDE,
-  FASTIFY_PREFILTER,
   FastifyIndex,
   hasFastifyFacts,
   scanFastify,
   type FastifyFacts,
 } from '../verify/scan/fastify-routes.js';
-import { extractImports, scriptKindFor } from '../verify/scan/scan-file.js';
+import { extractImports, linkParents, parseSource } from '../verify/scan/scan-file.js';
 import { selectSourceFiles } from '../verify/source-files.js';
 import {
   blessedRunPaths,
@@ -180,7 +179,8 @@ function parseSources(ts: TypeScript, repo: RepoSnapshot, sources: readonly stri
   for (const file of sources) {
     const text = repo.read(file);
     if (text === undefined || text.length > MAX_PARSED_CHARS) continue;
-    const sourceFile = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(ts, file));
+    const sourceFile = parseSource(ts, file, text);
+    linkParents(ts, sourceFile);
     parsed.set(file, { file, sourceFile });
   }
   return parsed;
@@ -508,10 +508,9 @@ function detectRoutes(
       return { line: line + 1, column: character + 1 };
     };
     imports.set(file, extractImports(ts, sourceFile, position));
-    if (FASTIFY_PREFILTER.test(sourceFile.text)) {
-      const fact = scanFastify(ts, sourceFile, position).facts;
-      if (hasFastifyFacts(fact)) facts.push({ file, fact });
-    }
+    // Every file, not only FASTIFY_PREFILTER's: the routes barrels between them count too.
+    const fact = scanFastify(ts, sourceFile, position).facts;
+    if (hasFastifyFacts(fact)) facts.push({ file, fact });
   }
   if (facts.length === 0) return { routes: [], routesSkipped: [] };
 

@@ -27,6 +27,8 @@ export interface CacheEntry {
   size: number;
   scan: FileScan;
   resolutions?: Resolution[];
+  /** Facts described on demand (Rule.onDemand), by rule id; null when the file has none. */
+  described?: Record<string, unknown>;
 }
 
 /** The cache file as stored, before it is checked against this run's configuration. */

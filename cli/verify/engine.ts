@@ -1,6 +1,7 @@
 /**
  * The `trt verify` pipeline: select files → scan (cached, parallel) → import graph → repository
- * checks → severities → baseline. Returns a {@link VerifyResult}; printing is the reporters' job.
+ * checks (describing on demand the files their facts lead to) → severities → baseline. Returns a
+ * {@link VerifyResult}; printing is the reporters' job.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -12,9 +13,12 @@ import { codeFingerprint, contentHash, defaultCachePath, openCache, readStoredCa
 import { resolveActiveRules } from './config.js';
 import { compareFindings, effectiveSeverity, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
 import { buildImportGraph } from './graph.js';
-import type { RepoCheckContext } from './rule.js';
+import { factsWithDemand } from './on-demand.js';
+import type { AnyRule, RepoCheckContext } from './rule.js';
 import { RULES } from './rules/index.js';
 import { runScans } from './scan/pool.js';
+import { describeFile } from './scan/scan-file.js';
+import { loadTypeScript } from './scan/typescript.js';
 import type { WorkItem } from './scan/work.js';
 import { quarantineMatcher, selectSourceFiles, walkFiles } from './source-files.js';
 
@@ -99,9 +103,6 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   for (const result of results) {
     entries.set(result.file, { ...pending.get(result.file)!, scan: result.scan, resolutions: result.resolutions });
   }
-  if (useCache && (work.length > 0 || restamped || stored?.truthDigest !== loaded.validDigest)) {
-    writeCache(cachePath, { keys, truthDigest: loaded.validDigest, readStartedAt }, entries);
-  }
 
   const graph = buildImportGraph(
     files,
@@ -117,11 +118,27 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     }
   }
 
+  let described = false;
+  const describe = (rule: AnyRule, options: unknown, file: string): unknown => {
+    const entry = entries.get(file)!;
+    const cached = entry.described?.[rule.id];
+    if (cached !== undefined) return cached ?? undefined;
+    const text = readSource(`${root}/${file}`);
+    const fact = describeFile(loadTypeScript(), file, text, { rule, options }, truth);
+    // A file edited since its scan keeps its entry's hash: its fact is used, not stored.
+    if (contentHash(text) === entry.hash) {
+      entries.set(file, { ...entry, described: { ...entry.described, [rule.id]: fact ?? null } });
+      described = true;
+    }
+    return fact;
+  };
+
   const isQuarantined = quarantineMatcher(quarantine);
   const fileSet = new Set(allFiles);
   const truthFile = relativeToRoot(root, truthPath);
   for (const { rule, options: ruleOptions } of active) {
     if (!rule.check) continue;
+    let ruleFacts: { file: string; fact: unknown }[] | undefined;
     const context: RepoCheckContext<unknown, unknown> = {
       root,
       truth,
@@ -131,7 +148,13 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
       files,
       graph,
       facts: () =>
-        files.flatMap((file) => (entries.get(file)!.scan.facts[rule.id] ?? []).map((fact) => ({ file, fact }))),
+        (ruleFacts ??= factsWithDemand({
+          rule,
+          files,
+          graph,
+          scanned: (file) => entries.get(file)!.scan.facts[rule.id] ?? [],
+          describe: (file) => describe(rule, ruleOptions, file),
+        })),
       isQuarantined,
       exists: (file) => fileSet.has(normalizeRelative(file)),
       readText: (file) => (fileSet.has(normalizeRelative(file)) ? readSource(`${root}/${normalizeRelative(file)}`) : undefined),
@@ -162,6 +185,10 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
         message: `Rule ${rule.id} failed (${error instanceof Error ? error.message : String(error)}); it is a trt bug, please report it.`,
       });
     }
+  }
+
+  if (useCache && (work.length > 0 || restamped || described || stored?.truthDigest !== loaded.validDigest)) {
+    writeCache(cachePath, { keys, truthDigest: loaded.validDigest, readStartedAt }, entries);
   }
 
   const severityOf = new Map(active.map(({ rule, severity }) => [rule.id, severity]));

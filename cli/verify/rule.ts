@@ -8,6 +8,9 @@
  *   caches it by content hash: an unchanged file is never parsed again.
  * - `check(ctx)` runs once per verify, on the main thread, over the whole repository: the
  *   import graph, the files on disk, the facts `scanFile` recorded, and truth.yaml.
+ * - `onDemand` describes the files other files' facts lead to (the text builder an HTML send
+ *   calls, the helper a /health handler returns): only those, instead of every file of the
+ *   repository, and cached by content hash like the scans.
  *
  * Rules report, they never throw: a rule that cannot decide says so in a finding.
  *
@@ -39,7 +42,7 @@ export interface FileScanContext<Options, Fact> {
   /** Path relative to the root, forward slashes. */
   readonly file: string;
   readonly text: string;
-  /** Parsed with parent pointers set. */
+  /** Parsed with parent pointers set (JSDoc is not parsed). */
   readonly sourceFile: TS.SourceFile;
   /** The TypeScript module; rules import only its types so that warm runs never load it. */
   readonly ts: TypeScript;
@@ -50,6 +53,36 @@ export interface FileScanContext<Options, Fact> {
   record(fact: Fact): void;
   /** 1-based line and column of a node's first token (or of a text offset). */
   position(at: TS.Node | number): { line: number; column: number };
+}
+
+/** What {@link OnDemand.describe} sees of a file: a scan's context without reporting or recording. */
+export type FileDescribeContext<Options> = Omit<FileScanContext<Options, never>, 'report' | 'record'>;
+
+/**
+ * Facts that matter only when another file points at this one. `scanFile` records the facts of
+ * the files that start a chain (the sends, the routes); the engine then follows, through the
+ * import graph, the specifiers `seeds` names in those facts, and every `specifier` string in the
+ * facts of each file it reaches ({@link specifiersIn}), calling `describe` for the reached files
+ * `scanFile` recorded nothing for. `ctx.facts()` returns both kinds.
+ */
+export interface OnDemand<Options, Fact> {
+  /** The import specifiers a scanned fact starts a chain with; [] when it starts none. */
+  seeds(fact: Fact): readonly string[];
+  /** The fact of a reached file; undefined when the file has none. */
+  describe(ctx: FileDescribeContext<Options>): Fact | undefined;
+}
+
+/** Every `specifier` string anywhere in a fact: how facts name the files they lead to. */
+export function specifiersIn(value: unknown, found: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) specifiersIn(item, found);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'specifier' && typeof item === 'string') found.add(item);
+      else specifiersIn(item, found);
+    }
+  }
+  return found;
 }
 
 export interface RepoReport {
@@ -79,7 +112,7 @@ export interface RepoCheckContext<Options, Fact> {
   /** The source files the code rules see (outside the quarantine, not excluded), sorted. */
   readonly files: readonly string[];
   readonly graph: ImportGraph;
-  /** Facts this rule's `scanFile` recorded, per file, in file order. */
+  /** Facts this rule's `scanFile` recorded, and those its `onDemand` described, per file, in file order. */
   facts(): readonly { file: string; fact: Fact }[];
   isQuarantined(file: string): boolean;
   /** Whether a file exists under the root (any kind of file, excluded or not). */
@@ -106,6 +139,7 @@ export interface Rule<Options = Record<string, never>, Fact = never> {
    */
   readonly prefilter?: RegExp;
   scanFile?(ctx: FileScanContext<Options, Fact>): void;
+  readonly onDemand?: OnDemand<Options, Fact>;
   check?(ctx: RepoCheckContext<Options, Fact>): void;
 }
 

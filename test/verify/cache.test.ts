@@ -71,6 +71,24 @@ describe('verify cache', () => {
     expect(after.mtimeMs).toBeGreaterThan(before.mtimeMs);
   });
 
+  it('keeps the facts described on demand with the file they describe, and describes it again once it changes', async () => {
+    const send = "import { hello } from './texts.js';\nexport const f = (ctx: any) => ctx.reply(hello(ctx.match), { parse_mode: 'HTML' });\n";
+    const root = writeRepo({ 'product/truth.yaml': TRUTH, 'src/send.ts': send, 'src/texts.ts': 'export const hello = (name: string) => `Hi ${name}`;\n' });
+    const cache = defaultCachePath(root);
+    const htmlFindings = async () =>
+      (await verify({ root, cache, workers: 0, rules: ['telegram-html-safety'] })).findings.map(({ file, line, column }) => `${file}:${line}:${column}`);
+    expect(await htmlFindings()).toEqual(['src/texts.ts:1:46']);
+    expect(storedEntry(cache, 'src/texts.ts').described?.['telegram-html-safety']).toMatchObject({ builders: [{ exportNames: ['hello'] }] });
+    // No send starts a chain from texts.ts itself: only the send's own file has scanned facts.
+    expect(storedEntry(cache, 'src/texts.ts').scan.facts['telegram-html-safety']).toBeUndefined();
+    expect(await htmlFindings()).toEqual(['src/texts.ts:1:46']);
+
+    age(join(root, 'src/send.ts'));
+    writeFileSync(join(root, 'src/texts.ts'), 'export const hello = (name: string) => `Hi ${escapeHtml(name)}`;\nconst escapeHtml = (text: string) => text;\n');
+    expect(await htmlFindings()).toEqual([]);
+    expect(storedEntry(cache, 'src/texts.ts').described?.['telegram-html-safety']).toMatchObject({ builders: [{ exportNames: ['hello'] }] });
+  });
+
   it('checks a changed truth file against its schema even with a warm cache', async () => {
     const root = writeRepo({ 'product/truth.yaml': TRUTH, 'src/a.ts': NAMED, 'src/b.ts': 'export const b = 1;\n' });
     const cache = defaultCachePath(root);

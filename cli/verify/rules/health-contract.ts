@@ -11,13 +11,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { packageFile } from '../../core/package-root.js';
-import { defineRule, type RepoCheckContext } from '../rule.js';
+import type TS from 'typescript';
+import { defineRule, type RepoCheckContext, type TypeScript } from '../rule.js';
 import {
   ANY_METHOD,
+  applicationSeeds,
   composeRoutes,
   DEFAULT_APP_EXCLUDE,
-  FastifyIndex,
   FASTIFY_PREFILTER,
+  FastifyIndex,
   hasFastifyFacts,
   scanFastify,
   type AppRoute,
@@ -79,13 +81,16 @@ export default defineRule<Options, HealthFacts>({
     },
   },
   defaultOptions: { schema: DEFAULT_SCHEMA, route: '/health', exclude: DEFAULT_APP_EXCLUDE },
-  // The handler's body may live in a builder module that never mentions Fastify: such modules
-  // name the health fields (`status`, `uptime`) or the word health.
-  prefilter: new RegExp(`${FASTIFY_PREFILTER.source}|\\bstatus\\s*[:,}]|health|uptime`, 'i'),
+  prefilter: FASTIFY_PREFILTER,
+  // The handler's body may live in a module that never mentions Fastify (a handler, a builder):
+  // the files an application's scopes import are described when its routes lead to them.
+  onDemand: {
+    seeds: (fact) => applicationSeeds(fact.fastify, fact),
+    describe: ({ ts, sourceFile, position }) => healthFacts(ts, sourceFile, position),
+  },
   scanFile(ctx) {
-    const model = scanFastify(ctx.ts, ctx.sourceFile, ctx.position);
-    const bodies = describeReturnedObjects(ctx.ts, model, ctx.position);
-    if (hasFastifyFacts(model.facts) || bodies.length > 0) ctx.record({ fastify: model.facts, bodies });
+    const facts = healthFacts(ctx.ts, ctx.sourceFile, ctx.position);
+    if (facts) ctx.record(facts);
   },
   check(ctx) {
     const facts = ctx.facts();
@@ -120,6 +125,12 @@ export default defineRule<Options, HealthFacts>({
     for (const finding of findings.values()) ctx.report(finding);
   },
 });
+
+function healthFacts(ts: TypeScript, sourceFile: TS.SourceFile, position: (at: TS.Node) => { line: number; column: number }): HealthFacts | undefined {
+  const model = scanFastify(ts, sourceFile, position);
+  const bodies = describeReturnedObjects(ts, model, position);
+  return hasFastifyFacts(model.facts) || bodies.length > 0 ? { fastify: model.facts, bodies } : undefined;
+}
 
 /** The object literals a route's handler answers with, following factories and builders. */
 function answeredObjects(index: FastifyIndex, bodies: ReadonlyMap<string, BodyFact>, route: AppRoute): { file: string; object: ObjectFact }[] {

@@ -35,7 +35,7 @@
 import type TS from 'typescript';
 import { defineRule, type TypeScript } from '../rule.js';
 import { calleeName, constInitializer, propertyValue, staticString, unwrapExpression, walk } from '../scan/ast.js';
-import { createHtmlTextAnalyser, HtmlTextIndex, unescapedProblem, type CallFact, type HtmlTextFacts, type ResolvedBuilder, type TypedValueFact } from '../scan/html-text.js';
+import { createHtmlTextAnalyser, HtmlTextIndex, sendSpecifiers, unescapedProblem, type CallFact, type HtmlTextFacts, type ResolvedBuilder, type TypedValueFact } from '../scan/html-text.js';
 
 export { findTags, HOLE, matchesName, TELEGRAM_HTML_TAGS, unsupportedTagReason, type HtmlTag } from '../scan/html-text.js';
 
@@ -84,10 +84,13 @@ export default defineRule<Options, HtmlTextFacts>({
     },
   },
   defaultOptions: { escapeFunctions: ['escapeHtml', 'escapeHTML', 'htmlEscape', 'escape'], escapeTags: [] },
-  // Sends spell "html" in some case ('HTML', ParseMode.HTML, replyWithHTML). The files they reach
-  // build text (templates, concatenations, tags in literals), declare number-typed fields,
-  // re-export builders, or export an object of them.
-  prefilter: /html|\$\{|['"`]\s*\+|\+\s*['"`]|['"`]<|number|bigint|boolean|export\s*(?:type\s*)?\{|export\s+(?:default\s*\{|const\s+[\w$]+\s*(?::[^=]*)?=\s*\{)/i,
+  // Sends spell "html" in some case ('HTML', ParseMode.HTML, replyWithHTML). The builders and
+  // types they use from other files are described on demand, for just those files.
+  prefilter: /html/i,
+  onDemand: {
+    seeds: sendSpecifiers,
+    describe: ({ ts, sourceFile, position, options }) => createHtmlTextAnalyser(ts, sourceFile, position, options).facts(),
+  },
   scanFile(ctx) {
     const { ts, sourceFile, options } = ctx;
     const analyser = createHtmlTextAnalyser(ts, sourceFile, ctx.position, options);
@@ -133,19 +136,23 @@ export default defineRule<Options, HtmlTextFacts>({
       return false;
     };
 
-    if (/html/i.test(ctx.text)) {
-      walk(ts, sourceFile, (node) => {
-        if (ts.isObjectLiteralExpression(node)) {
-          const mode = propertyValue(ts, node, 'parse_mode');
-          if (mode && isHtmlMode(mode)) {
-            for (const text of textsForOptions(node, true)) analyser.sendText(text).forEach(emit);
+    let sends = 0;
+    walk(ts, sourceFile, (node) => {
+      if (ts.isObjectLiteralExpression(node)) {
+        const mode = propertyValue(ts, node, 'parse_mode');
+        if (mode && isHtmlMode(mode)) {
+          for (const text of textsForOptions(node, true)) {
+            analyser.sendText(text).forEach(emit);
+            sends++;
           }
-        } else if (ts.isCallExpression(node) && calleeName(ts, node) === 'replyWithHTML' && node.arguments[0]) {
-          analyser.sendText(node.arguments[0]).forEach(emit);
         }
-      });
-    }
-    const facts = analyser.facts();
+      } else if (ts.isCallExpression(node) && calleeName(ts, node) === 'replyWithHTML' && node.arguments[0]) {
+        analyser.sendText(node.arguments[0]).forEach(emit);
+        sends++;
+      }
+    });
+    // A file without sends starts no chain: it is described only if a send's chain reaches it.
+    const facts = sends > 0 ? analyser.facts() : undefined;
     if (facts) ctx.record(facts);
   },
   check(ctx) {

@@ -13,10 +13,11 @@ import type { TruthRoute } from '../../core/truth.js';
 import { defineRule } from '../rule.js';
 import {
   ANY_METHOD,
+  applicationSeeds,
   composeRoutes,
   DEFAULT_APP_EXCLUDE,
-  fastifyFactsOf,
   FASTIFY_PREFILTER,
+  fastifyFactsOf,
   FastifyIndex,
   hasFastifyFacts,
   type AppRoute,
@@ -57,6 +58,14 @@ export default defineRule<Options, FastifyFacts>({
   },
   defaultOptions: { ignore: [], exclude: DEFAULT_APP_EXCLUDE },
   prefilter: FASTIFY_PREFILTER,
+  // Plugins imported through a barrel: the barrel is described when an application's file leads to it.
+  onDemand: {
+    seeds: (facts) => applicationSeeds(facts),
+    describe: ({ ts, sourceFile, position }) => {
+      const facts = fastifyFactsOf(ts, sourceFile, position);
+      return hasFastifyFacts(facts) ? facts : undefined;
+    },
+  },
   scanFile(ctx) {
     const facts = fastifyFactsOf(ctx.ts, ctx.sourceFile, ctx.position);
     if (hasFastifyFacts(facts)) ctx.record(facts);

@@ -24,7 +24,7 @@ import picomatch from 'picomatch';
 import type TS from 'typescript';
 import type { Truth } from '../../core/truth.js';
 import type { ImportGraph } from '../graph.js';
-import type { TypeScript } from '../rule.js';
+import { specifiersIn, type TypeScript } from '../rule.js';
 import { constInitializer, propertyNameText, staticString, unwrapExpression, walk } from './ast.js';
 
 /** The method of a route registered with `.all()`: it answers every method. */
@@ -36,11 +36,17 @@ const SHORTHAND_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'hea
 export const DEFAULT_APP_EXCLUDE = ['**/*.test.*', '**/*.spec.*', '**/__tests__/**', '**/test/**', '**/tests/**'];
 
 /**
- * Cheap text test for the files {@link scanFastify} has something to say about: they mention
- * Fastify, call a route or register method, or re-export names (a routes barrel).
+ * Cheap text test for the files that hold an application's scopes: they mention Fastify, or
+ * call a route or register method. The modules those lead to (a routes barrel, a handler in a
+ * file of its own) are described on demand: {@link applicationSeeds}.
  */
 // A shorthand registration is recognised by its path literal: `.get(` alone matches every Map read.
-export const FASTIFY_PREFILTER = /fastify|\.(?:get|post|put|patch|delete|head|options|all)\s*(?:<[^>]*>)?\(\s*['"`]\/|\.(?:route|register)\s*[<(]|export\s+(?:type\s+)?\{[^}]*\}\s*from/i;
+export const FASTIFY_PREFILTER = /fastify|\.(?:get|post|put|patch|delete|head|options|all)\s*(?:<[^>]*>)?\(\s*['"`]\/|\.(?:route|register)\s*[<(]/i;
+
+/** A file with Fastify scopes leads to every module its facts name; any other file leads nowhere by itself. */
+export function applicationSeeds(fastify: FastifyFacts, fact: unknown = fastify): string[] {
+  return fastify.scopes.length > 0 ? [...specifiersIn(fact)] : [];
+}
 
 /** A function of this file (by id) or a name imported from another module (`default` for a default import). */
 export type FunctionRef = { kind: 'function'; id: string } | { kind: 'import'; specifier: string; name: string };

@@ -186,6 +186,29 @@ export interface HtmlTextFacts {
   reExports: ReExportFact[];
 }
 
+/**
+ * The import specifiers a file's sends use from other files: their own calls and typed values,
+ * and those of the builders of this file they call, however deep.
+ */
+export function sendSpecifiers(fact: HtmlTextFacts): string[] {
+  const builders = new Map(fact.builders.map((builder) => [builder.id, builder]));
+  const specifiers = new Set<string>();
+  const visited = new Set<string>();
+  const visit = ({ calls, typed }: Omit<TextFacts, 'problems'>): void => {
+    for (const { type } of typed) if (type.kind === 'import') specifiers.add(type.specifier);
+    for (const { ref } of calls) {
+      if (ref.kind === 'import') specifiers.add(ref.specifier);
+      else if (!visited.has(ref.id)) {
+        visited.add(ref.id);
+        const builder = builders.get(ref.id);
+        if (builder) visit(builder);
+      }
+    }
+  };
+  visit(fact.sends);
+  return [...specifiers];
+}
+
 // ---------------------------------------------------------------------------------------------
 // One file.
 

@@ -1,11 +1,10 @@
 /**
  * Runs scans on the main thread or across worker threads, depending on how much there is to do.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type TS from 'typescript';
 import { RULES } from '../rules/index.js';
+import { loadTypeScript } from './typescript.js';
 import { partition, processBatch, type WorkItem, type WorkResult, type WorkSetup } from './work.js';
 
 /**
@@ -23,9 +22,7 @@ export async function runScans(setup: WorkSetup, items: readonly WorkItem[], opt
   if (items.length === 0) return [];
   const workers = options.workers ?? (items.length >= WORKER_THRESHOLD ? availableParallelism() : 0);
   if (workers <= 0) {
-    // require() skips the ESM loader's export scan of TypeScript's 9 MB file: about half its load time.
-    const ts = createRequire(import.meta.url)('typescript') as typeof TS;
-    return processBatch(ts, RULES, setup, items);
+    return processBatch(loadTypeScript(), RULES, setup, items);
   }
   const workerUrl = new URL('./worker.js', import.meta.url);
   const shares = partition(items, workers);

@@ -31,13 +31,38 @@ export function scriptKindFor(ts: TypeScript, file: string): TS.ScriptKind {
   return ts.ScriptKind.TS;
 }
 
-export function scanFile(ts: TypeScript, file: string, text: string, scanners: readonly Scanner[], truth: Truth): FileScan {
-  const sourceFile = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, scriptKindFor(ts, file));
-  const position = (at: TS.Node | number) => {
+/**
+ * Parses a file the way every scan needs it: without JSDoc (no rule reads it, and skipping it is
+ * about a tenth of the parse) and without parent links, which {@link linkParents} adds only when
+ * a rule is about to look at the tree: most files of a large repository need no rule's walk.
+ */
+export function parseSource(ts: TypeScript, file: string, text: string): TS.SourceFile {
+  return ts.createSourceFile(file, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, false, scriptKindFor(ts, file));
+}
+
+/** Sets every node's `parent`, which rules walk up through; a plain recursion is cheaper than the parser's own pass. */
+export function linkParents(ts: TypeScript, sourceFile: TS.SourceFile): void {
+  const link = (node: TS.Node): void => {
+    ts.forEachChild(node, (child) => {
+      (child as { parent: TS.Node }).parent = node;
+      link(child);
+    });
+  };
+  link(sourceFile);
+}
+
+/** 1-based line and column of a node's first token, or of a text offset. */
+function positionIn(sourceFile: TS.SourceFile): (at: TS.Node | number) => { line: number; column: number } {
+  return (at) => {
     const offset = typeof at === 'number' ? at : at.getStart(sourceFile);
     const { line, character } = sourceFile.getLineAndCharacterOfPosition(offset);
     return { line: line + 1, column: character + 1 };
   };
+}
+
+export function scanFile(ts: TypeScript, file: string, text: string, scanners: readonly Scanner[], truth: Truth): FileScan {
+  const sourceFile = parseSource(ts, file, text);
+  const position = positionIn(sourceFile);
 
   const syntaxError = firstSyntaxError(sourceFile);
   if (syntaxError) {
@@ -60,8 +85,13 @@ export function scanFile(ts: TypeScript, file: string, text: string, scanners: r
 
   const findings: RawFinding[] = [];
   const facts: Record<string, unknown[]> = {};
+  let linked = false;
   for (const { rule, options } of scanners) {
     if (!rule.scanFile || (rule.prefilter && !rule.prefilter.test(text))) continue;
+    if (!linked) {
+      linkParents(ts, sourceFile);
+      linked = true;
+    }
     const report = (finding: FileReport) => {
       const at = 'node' in finding ? position(finding.node) : 'pos' in finding ? position(finding.pos) : { line: finding.line, column: finding.column };
       findings.push({ rule: rule.id, file, ...at, message: finding.message, ...(finding.fix ? { fix: finding.fix } : {}) });
@@ -87,6 +117,18 @@ export function scanFile(ts: TypeScript, file: string, text: string, scanners: r
     }
   }
   return { imports: extractImports(ts, sourceFile, position), findings, facts, parseError: false };
+}
+
+/**
+ * A rule's on-demand fact of one file (Rule.onDemand); undefined when the file has none or does
+ * not parse (its scan already reported that).
+ */
+export function describeFile(ts: TypeScript, file: string, text: string, scanner: Scanner, truth: Truth): unknown {
+  const describe = scanner.rule.onDemand?.describe;
+  const sourceFile = parseSource(ts, file, text);
+  if (!describe || firstSyntaxError(sourceFile)) return undefined;
+  linkParents(ts, sourceFile);
+  return describe({ file, text, sourceFile, ts, truth, options: scanner.options, position: positionIn(sourceFile) });
 }
 
 function firstSyntaxError(sourceFile: TS.SourceFile): { start: number; message: string } | undefined {
