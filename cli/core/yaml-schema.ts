@@ -10,13 +10,14 @@
  *   minimum: '`version: 1` and `models:`',
  * });
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv2020 as Ajv2020Class, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { contentHash } from './digest.js';
 import { TrtError, type ErrorCode } from './errors.js';
 import { packageFile } from './package-root.js';
+import { toolCacheFile, writeFileAtomically } from './tool-cache.js';
 
 export type JsonPath = readonly (string | number)[];
 
@@ -61,20 +62,35 @@ function shippedSchemaText(schemaFile: string): string {
   return text;
 }
 
-/** The compiled validator of a schema shipped with trt, compiled once per process. */
+const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true };
+
+/**
+ * The validator of a schema shipped with trt. ajv generates its code once per machine (ajv's
+ * standalone mode) into the tool cache: loading ajv and compiling the truth schema take about a
+ * quarter of a second, on every run that must validate.
+ */
 function shippedValidator(schemaFile: string): ValidateFunction {
   let validate = compiled.get(schemaFile);
-  if (!validate) {
-    // Loaded on first use: loading and compiling take a fifth of a warm `trt verify`, which usually skips them.
-    const { Ajv2020 } = createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020Class };
-    validate = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(JSON.parse(shippedSchemaText(schemaFile)) as object);
-    compiled.set(schemaFile, validate);
+  if (validate) return validate;
+  const require = createRequire(import.meta.url);
+  const schemaText = shippedSchemaText(schemaFile);
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  const generated = toolCacheFile(`validators/${contentHash(schemaText, ajvVersion, JSON.stringify(AJV_OPTIONS))}.cjs`);
+  try {
+    validate = require(generated) as ValidateFunction;
+  } catch {
+    const { Ajv2020 } = require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020Class };
+    const { default: standaloneCode } = require('ajv/dist/standalone/index.js') as { default: (ajv: Ajv2020Class, validate: ValidateFunction) => string };
+    const ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true } });
+    validate = ajv.compile(JSON.parse(schemaText) as object);
+    writeFileAtomically(generated, standaloneCode(ajv, validate));
   }
+  compiled.set(schemaFile, validate);
   return validate;
 }
 
 function validDigestOf(text: string, check: YamlSchemaCheck): string {
-  return createHash('sha1').update(shippedSchemaText(check.schema)).update('\0').update(text).digest('hex');
+  return contentHash(shippedSchemaText(check.schema), text);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { TrtError } from '../core/errors.js';
-import { contentHash } from './cache.js';
+import { contentHash } from '../core/digest.js';
 import type { Finding } from './finding.js';
 
 const BASELINE_VERSION = 1;

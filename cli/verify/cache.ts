@@ -4,10 +4,11 @@
  * file whose size and modification time are those recorded with its hash is not read again.
  * Lives in `<root>/node_modules/.cache/trt/` like other tools' caches; deleting it is always safe.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentHash } from '../core/digest.js';
+import { writeFileAtomically } from '../core/tool-cache.js';
 import type { Resolution } from './graph.js';
 import type { FileScan } from './scan/scan-file.js';
 
@@ -57,12 +58,6 @@ export interface CacheKeys {
   config: string;
   /** Changes when a file is added or removed, or the tsconfig changes. */
   resolution: string;
-}
-
-export function contentHash(...parts: readonly string[]): string {
-  const hash = createHash('sha1');
-  for (const part of parts) hash.update(part).update('\0');
-  return hash.digest('hex');
 }
 
 let fingerprint: string | undefined;
@@ -138,20 +133,13 @@ export interface CacheRun {
 
 /** Best effort: a read-only checkout still verifies, it just does not get faster. */
 export function writeCache(path: string, run: CacheRun, entries: ReadonlyMap<string, CacheEntry>): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    const stored: StoredCache = {
-      format: CACHE_FORMAT,
-      config: run.keys.config,
-      resolution: run.keys.resolution,
-      truthDigest: run.truthDigest,
-      statsTrustedBefore: run.readStartedAt - RACY_WINDOW_MS,
-      entries: Object.fromEntries(entries),
-    };
-    writeFileSync(temporary, JSON.stringify(stored));
-    renameSync(temporary, path);
-  } catch {
-    // An unwritable cache folder only costs speed on the next run.
-  }
+  const stored: StoredCache = {
+    format: CACHE_FORMAT,
+    config: run.keys.config,
+    resolution: run.keys.resolution,
+    truthDigest: run.truthDigest,
+    statsTrustedBefore: run.readStartedAt - RACY_WINDOW_MS,
+    entries: Object.fromEntries(entries),
+  };
+  writeFileAtomically(path, JSON.stringify(stored));
 }

@@ -5,11 +5,12 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { contentHash } from '../core/digest.js';
 import { TrtError } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
 import { loadTruth } from '../core/truth.js';
 import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
-import { codeFingerprint, contentHash, defaultCachePath, openCache, readStoredCache, unchangedSince, worthRestamping, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
+import { codeFingerprint, defaultCachePath, openCache, readStoredCache, unchangedSince, worthRestamping, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
 import { resolveActiveRules } from './config.js';
 import { compareFindings, effectiveSeverity, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
 import { buildImportGraph } from './graph.js';
@@ -18,7 +19,7 @@ import type { AnyRule, RepoCheckContext } from './rule.js';
 import { RULES } from './rules/index.js';
 import { runScans } from './scan/pool.js';
 import { describeFile } from './scan/scan-file.js';
-import { loadTypeScript } from './scan/typescript.js';
+import { keepCompiledTypeScript, loadTypeScript } from './scan/typescript.js';
 import type { WorkItem } from './scan/work.js';
 import { quarantineMatcher, selectSourceFiles, walkFiles } from './source-files.js';
 
@@ -190,6 +191,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   if (useCache && (work.length > 0 || restamped || described || stored?.truthDigest !== loaded.validDigest)) {
     writeCache(cachePath, { keys, truthDigest: loaded.validDigest, readStartedAt }, entries);
   }
+  keepCompiledTypeScript();
 
   const severityOf = new Map(active.map(({ rule, severity }) => [rule.id, severity]));
   const excludedFor = new Map(active.map(({ rule, excluded }) => [rule.id, excluded]));
