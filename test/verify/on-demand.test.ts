@@ -50,65 +50,41 @@ describe('factsWithDemand', () => {
     'lonely.ts': { uses: [{ specifier: 'format' }] },
   };
 
-  it('describes the files the seeds lead to, and those their facts lead to, once each', () => {
+  /** Runs the demand over `files` and returns the facts and the files it asked to describe, in order. */
+  const demand = (scanned: (file: string) => Fact[], files: readonly string[] = graph.files) => {
     const asked: string[] = [];
     const facts = factsWithDemand({
       rule,
-      files: graph.files,
+      files,
       graph,
-      scanned: (file) => (file === 'send.ts' ? [{ starts: ['texts'] }] : []),
+      scanned,
       describe: (file) => {
         asked.push(file);
         return described[file];
       },
     });
+    return { asked, facts };
+  };
+
+  it('describes the files the seeds lead to, and those their facts lead to, once each', () => {
+    const { asked, facts } = demand((file) => (file === 'send.ts' ? [{ starts: ['texts'] }] : []));
     expect(asked).toEqual(['texts.ts', 'format.ts']);
     expect(facts.map(({ file }) => file)).toEqual(['format.ts', 'send.ts', 'texts.ts']);
   });
 
   it('describes nothing when no scanned fact starts a chain', () => {
-    const asked: string[] = [];
-    const facts = factsWithDemand({
-      rule,
-      files: graph.files,
-      graph,
-      scanned: (file) => (file === 'send.ts' ? [{ uses: [{ specifier: 'db' }] }] : []),
-      describe: (file) => {
-        asked.push(file);
-        return described[file];
-      },
-    });
+    const { asked, facts } = demand((file) => (file === 'send.ts' ? [{ uses: [{ specifier: 'db' }] }] : []));
     expect(asked).toEqual([]);
     expect(facts).toEqual([{ file: 'send.ts', fact: { uses: [{ specifier: 'db' }] } }]);
   });
 
   it('follows a reached file that has scanned facts of its own without describing it', () => {
-    const asked: string[] = [];
-    factsWithDemand({
-      rule,
-      files: graph.files,
-      graph,
-      scanned: (file) => (file === 'send.ts' ? [{ starts: ['db'] }] : file === 'db.ts' ? [{ uses: [{ specifier: 'pool' }] }] : []),
-      describe: (file) => {
-        asked.push(file);
-        return described[file];
-      },
-    });
+    const { asked } = demand((file) => (file === 'send.ts' ? [{ starts: ['db'] }] : file === 'db.ts' ? [{ uses: [{ specifier: 'pool' }] }] : []));
     expect(asked).toEqual(['pool.ts']);
   });
 
   it('leaves files outside the rule’s files alone', () => {
-    const asked: string[] = [];
-    factsWithDemand({
-      rule,
-      files: ['send.ts'],
-      graph,
-      scanned: () => [{ starts: ['texts'] }],
-      describe: (file) => {
-        asked.push(file);
-        return undefined;
-      },
-    });
+    const { asked } = demand(() => [{ starts: ['texts'] }], ['send.ts']);
     expect(asked).toEqual([]);
   });
 });
