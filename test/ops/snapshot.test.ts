@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { RunningBot } from '../../bot/app.js';
-import { applyMigrations } from '../../bot/db/migrate.js';
+import { applyMigrations, readMigrations } from '../../bot/db/migrate.js';
 import { registerOpsSnapshotRoute } from '../../bot/http/routes/ops-snapshot.js';
 import type { Critical5, Snapshot } from '../../cli/ops/model.js';
 import { TelegramEmulator } from '../../emulators/telegram/server.js';
@@ -217,10 +217,11 @@ describe('trt ops critical5', () => {
 describe('GET /admin/ops/snapshot', () => {
   let emulator: TelegramEmulator;
   let bot: RunningBot;
+  let databaseUrl: string;
 
   beforeAll(async () => {
     emulator = await TelegramEmulator.start({ token: TEST_TOKEN });
-    const databaseUrl = await postgres.createDatabase('ops_bot');
+    databaseUrl = await postgres.createDatabase('ops_bot');
     bot = await startTestBot({ databaseUrl, telegramApiRoot: emulator.apiRoot, truthFile: writeTestTruth() });
   });
 
@@ -246,6 +247,21 @@ describe('GET /admin/ops/snapshot', () => {
     expect(body.db?.checks.find((check) => check.id === 'migration-drift')?.status).toBe('ok');
     expect(JSON.stringify(body)).not.toContain(TEST_ADMIN_SECRET);
   });
+
+  it('compares the database with the migration files the bot started with, not the folder as it is now', async () => {
+    const config = testConfig({ databaseUrl, telegramApiRoot: emulator.apiRoot, truthFile: writeTestTruth() });
+    const shipped = readMigrations(config.migrationsDir);
+    const app = Fastify();
+    registerOpsSnapshotRoute(app, { config, log: pino({ level: 'silent' }), databaseUrl, migrationFiles: [...shipped, { name: '999_shipped_later.sql', checksum: 'c0ffee', sql: 'SELECT 1;' }] });
+    try {
+      const body = (await app.inject({ method: 'GET', url: '/admin/ops/snapshot' })).json<Snapshot>();
+      const drift = body.db?.checks.find((check) => check.id === 'migration-drift');
+      expect(drift?.status).toBe('critical');
+      expect(drift?.summary).toContain('999_shipped_later.sql');
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 describe('the snapshot route under a database that does not answer', () => {
@@ -268,7 +284,7 @@ describe('the snapshot route under a database that does not answer', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     const app = Fastify();
     const config = testConfig({ databaseUrl: plantedUrl, telegramApiRoot: 'http://127.0.0.1:9', truthFile: writeTestTruth() });
-    registerOpsSnapshotRoute(app, { config, log: pino({ level: 'silent' }), databaseUrl: `postgres://bot:black-hole-pass@127.0.0.1:${port}/bot`, deadlineMs: 300 });
+    registerOpsSnapshotRoute(app, { config, log: pino({ level: 'silent' }), databaseUrl: `postgres://bot:black-hole-pass@127.0.0.1:${port}/bot`, deadlineMs: 300, migrationFiles: [] });
     try {
       const response = await app.inject({ method: 'GET', url: '/admin/ops/snapshot' });
       expect(response.statusCode).toBe(503);

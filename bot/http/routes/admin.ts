@@ -45,7 +45,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       }
     });
 
-    registerOpsSnapshotRoute(admin, { config: deps.config, log: deps.log, databaseUrl: deps.databaseUrl });
+    registerOpsSnapshotRoute(admin, { config: deps.config, log: deps.log, databaseUrl: deps.databaseUrl, migrationFiles: deps.migrationFiles });
 
     admin.get<{ Querystring: EventsQuery }>(
       '/admin/events',

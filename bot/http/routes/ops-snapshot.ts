@@ -11,16 +11,19 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { packageRoot } from '../../../cli/core/package-root.js';
 import { secretRedactor } from '../../../cli/core/redact.js';
-import { loadTruth, type Truth } from '../../../cli/core/truth.js';
+import { loadTruth } from '../../../cli/core/truth.js';
 import { buildSnapshot } from '../../../cli/ops/critical5/critical5.js';
-import { checkDatabase } from '../../../cli/ops/db/run-checks.js';
+import { checkDatabase, type CheckDatabaseOptions } from '../../../cli/ops/db/run-checks.js';
 import type { Snapshot } from '../../../cli/ops/model.js';
 import type { BotConfig } from '../../config.js';
+import type { MigrationFile } from '../../db/migrate.js';
 import { DeadlineExceeded, withDeadline } from '../../deadline.js';
 
 export interface OpsSnapshotDeps {
   config: BotConfig;
   log: Logger;
+  /** Read once at start (bot/app.ts): the files this process ships with, not re-read per request. */
+  migrationFiles: readonly MigrationFile[];
   /** The database the bot runs on (the embedded one's URL when DATABASE_URL is unset). */
   databaseUrl: string;
   /** Longest a request waits for the checks; default {@link SNAPSHOT_DEADLINE_MS}. */
@@ -39,7 +42,7 @@ export function registerOpsSnapshotRoute(admin: FastifyInstance, deps: OpsSnapsh
   let running: Promise<Snapshot> | null = null;
 
   admin.get('/admin/ops/snapshot', async (_request, reply) => {
-    running ??= snapshotOf(deps.databaseUrl, truth, root, redact).finally(() => {
+    running ??= snapshotOf({ url: deps.databaseUrl, truth, root, migrations: deps.migrationFiles }, redact).finally(() => {
       running = null;
     });
     const timeout = `the ops snapshot did not finish within ${deadlineMs / 1000} s: the database is slow or overloaded; retry later, or run \`trt ops db\` against it`;
@@ -57,8 +60,8 @@ export function registerOpsSnapshotRoute(admin: FastifyInstance, deps: OpsSnapsh
   });
 }
 
-async function snapshotOf(url: string, truth: Truth, root: string, redact: (text: string) => string): Promise<Snapshot> {
+async function snapshotOf(options: Omit<CheckDatabaseOptions, 'now'>, redact: (text: string) => string): Promise<Snapshot> {
   const now = new Date();
-  const db = await checkDatabase({ url, truth, root, now });
-  return buildSnapshot({ truth, logs: null, db, now, redact, unavailable: { logs: 'not read by the bot: its logs are on the platform; `trt ops snapshot` reads them' } });
+  const db = await checkDatabase({ ...options, now });
+  return buildSnapshot({ truth: options.truth, logs: null, db, now, redact, unavailable: { logs: 'not read by the bot: its logs are on the platform; `trt ops snapshot` reads them' } });
 }

@@ -7,6 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { BOT_DEFAULTS } from '../../../bot/config.js';
+import type { MigrationFile } from '../../../bot/db/migrate.js';
 import type { Truth } from '../../core/truth.js';
 import type { DbCheck } from '../model.js';
 
@@ -55,6 +56,8 @@ export interface DbCheckContext {
     migrationsFolder: string;
     generationPollIntervalS: number;
   };
+  /** The migration files, when the caller already read them; otherwise the check reads `bot.migrationsDir`. */
+  migrations?: readonly MigrationFile[];
   serverVersionNum: number;
   /** ISO time the statistics counters start from; null when the server does not say. */
   statsResetAt: string | null;

@@ -14,6 +14,7 @@
  * ```
  */
 import pg from 'pg';
+import type { MigrationFile } from '../../../bot/db/migrate.js';
 import { describeDatabaseUrl } from '../../../bot/db/pool.js';
 import { TrtError } from '../../core/errors.js';
 import { redactJson, secretRedactor, secretValuesFrom } from '../../core/redact.js';
@@ -32,6 +33,8 @@ export interface CheckDatabaseOptions {
   root: string;
   /** The report's time; default now. Ages are measured on the database's clock, which wrote them. */
   now?: Date;
+  /** The migration files as the caller already holds them (the bot reads its own once at start); default: read from `database.migrations`. */
+  migrations?: readonly MigrationFile[];
 }
 
 /** How the session shows in pg_stat_activity, and how the checks leave it out of their findings. */
@@ -87,6 +90,7 @@ export async function checkDatabase(options: CheckDatabaseOptions): Promise<DbRe
     const statsResetAt = preamble.stats_reset?.toISOString() ?? null;
     const context: DbCheckContext = {
       ...settingsFrom(options.truth, options.root),
+      ...(options.migrations ? { migrations: options.migrations } : {}),
       serverVersionNum: preamble.server_version_num,
       statsResetAt,
       hiddenSessions: preamble.hidden_sessions,

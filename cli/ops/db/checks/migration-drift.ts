@@ -52,7 +52,7 @@ export const migrationDrift: DbCheckModule = {
   id: 'migration-drift',
   title: 'Migration drift (files vs migration_history)',
   async run(db, context) {
-    const files = readMigrations(context.bot.migrationsDir);
+    const files = context.migrations ?? readMigrations(context.bot.migrationsDir);
     const history = await db.query<{ name: string; checksum: string; applied_at: Date | null }>('SELECT name, checksum, applied_at FROM migration_history');
     const drift = compareMigrations(
       files,
