@@ -12,7 +12,7 @@ import { loadTruth } from '../core/truth.js';
 import { applyBaseline, fingerprintFindings, readBaseline, writeBaseline } from './baseline.js';
 import { codeFingerprint, defaultCachePath, openCache, readStoredCache, unchangedSince, worthRestamping, writeCache, type CacheEntry, type CacheKeys } from './cache.js';
 import { resolveActiveRules } from './config.js';
-import { compareFindings, effectiveSeverity, ENGINE_RULES, type Finding, type RawFinding, type VerifyResult } from './finding.js';
+import { compareFindings, effectiveSeverity, ENGINE_RULES, ruleFailedOnFile, type Finding, type RawFinding, type VerifyResult } from './finding.js';
 import { buildImportGraph } from './graph.js';
 import { factsWithDemand } from './on-demand.js';
 import type { AnyRule, RepoCheckContext } from './rule.js';
@@ -125,7 +125,14 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     const cached = entry.described?.[rule.id];
     if (cached !== undefined) return cached ?? undefined;
     const text = readSource(`${root}/${file}`);
-    const fact = describeFile(loadTypeScript(), file, text, { rule, options }, truth);
+    let fact: unknown;
+    try {
+      fact = describeFile(loadTypeScript(), file, text, { rule, options }, truth);
+    } catch (error) {
+      // As a failing scan does: this file goes undescribed, the rule goes on with the others.
+      raw.push({ rule: rule.id, file, line: 1, column: 1, message: ruleFailedOnFile(rule.id, error) });
+      return undefined;
+    }
     // A file edited since its scan keeps its entry's hash: its fact is used, not stored.
     if (contentHash(text) === entry.hash) {
       entries.set(file, { ...entry, described: { ...entry.described, [rule.id]: fact ?? null } });

@@ -58,3 +58,8 @@ export function compareFindings(a: RawFinding, b: RawFinding): number {
 export function effectiveSeverity(configured: Severity, requested: Severity | undefined): Severity {
   return requested === 'warn' ? 'warn' : configured;
 }
+
+/** What a rule that threw on one file says there: that file goes unchecked by it, the run goes on. */
+export function ruleFailedOnFile(rule: string, error: unknown): string {
+  return `Rule ${rule} failed on this file (${error instanceof Error ? error.message : String(error)}); it is a trt bug, please report it.`;
+}

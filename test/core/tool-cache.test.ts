@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { toolCacheFile, writeFileAtomically } from '../../cli/core/tool-cache.js';
 import { parseTruth } from '../../cli/core/truth.js';
 import { keepCompiledTypeScript, loadTypeScript } from '../../cli/verify/scan/typescript.js';
@@ -47,5 +47,21 @@ describe('the tool cache', () => {
     const kept = readdirSync(toolCacheFile('v8')).filter((name) => name.startsWith(`typescript-${ts.version}-node-${process.version}`));
     expect(kept).toHaveLength(1);
     expect(existsSync(toolCacheFile(`v8/${kept[0]}`))).toBe(true);
+  });
+
+  it('loads TypeScript past a code cache V8 refuses, and keeps a good one in its place', async () => {
+    const ts = loadTypeScript();
+    keepCompiledTypeScript();
+    const [name] = readdirSync(toolCacheFile('v8')).filter((file) => file.startsWith(`typescript-${ts.version}-node-${process.version}`));
+    const codeCache = toolCacheFile(`v8/${name}`);
+    // Another process may load TypeScript meanwhile: V8 refuses these bytes for it too, and it rewrites them.
+    writeFileSync(codeCache, 'not compiled code');
+    vi.resetModules();
+    const fresh = (await import('../../cli/verify/scan/typescript.js')) as typeof import('../../cli/verify/scan/typescript.js');
+    const reloaded = fresh.loadTypeScript();
+    expect(reloaded).not.toBe(ts);
+    expect(reloaded.createSourceFile('a.ts', 'const a = 1;', reloaded.ScriptTarget.Latest).statements).toHaveLength(1);
+    fresh.keepCompiledTypeScript();
+    expect(readFileSync(codeCache).length).toBeGreaterThan(1_000_000);
   });
 });

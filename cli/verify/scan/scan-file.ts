@@ -5,7 +5,7 @@
  */
 import type TS from 'typescript';
 import type { Truth } from '../../core/truth.js';
-import { ENGINE_RULES, type RawFinding } from '../finding.js';
+import { ENGINE_RULES, ruleFailedOnFile, type RawFinding } from '../finding.js';
 import type { ImportRef } from '../graph.js';
 import type { AnyRule, FileReport, TypeScript } from '../rule.js';
 import { walk } from './ast.js';
@@ -112,7 +112,7 @@ export function scanFile(ts: TypeScript, file: string, text: string, scanners: r
       report({
         line: 1,
         column: 1,
-        message: `Rule ${rule.id} failed on this file (${error instanceof Error ? error.message : String(error)}); it is a trt bug, please report it.`,
+        message: ruleFailedOnFile(rule.id, error),
       });
     }
   }
