@@ -4,8 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RULES } from '../rules/index.js';
-import { loadTypeScript } from './typescript.js';
+import { keepCompiledTypeScript, loadTypeScript } from './typescript.js';
 import { processBatch, type WorkItem, type WorkSetup } from './work.js';
 
 const { setup, items } = workerData as { setup: WorkSetup; items: WorkItem[] };
-parentPort!.postMessage(processBatch(loadTypeScript(), RULES, setup, items));
+const results = processBatch(loadTypeScript(), RULES, setup, items);
+keepCompiledTypeScript();
+parentPort!.postMessage(results);
