@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import type TS from 'typescript';
 import { contentHash } from '../core/digest.js';
 import { TrtError } from '../core/errors.js';
 import { packageVersion } from '../core/package-root.js';
@@ -18,7 +19,7 @@ import { factsWithDemand } from './on-demand.js';
 import type { AnyRule, RepoCheckContext } from './rule.js';
 import { RULES } from './rules/index.js';
 import { runScans } from './scan/pool.js';
-import { describeFile } from './scan/scan-file.js';
+import { describeFile, parseForRules } from './scan/scan-file.js';
 import { keepCompiledTypeScript, loadTypeScript } from './scan/typescript.js';
 import type { WorkItem } from './scan/work.js';
 import { quarantineMatcher, selectSourceFiles, walkFiles } from './source-files.js';
@@ -120,21 +121,32 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   }
 
   let described = false;
+  // Parsed once per run however many rules describe the file (truth-routes and health-contract share a routes barrel).
+  const trees = new Map<string, { sourceFile: TS.SourceFile | undefined; hash: string }>();
+  const treeOf = (file: string) => {
+    let tree = trees.get(file);
+    if (!tree) {
+      const text = readSource(`${root}/${file}`);
+      tree = { sourceFile: parseForRules(loadTypeScript(), file, text), hash: contentHash(text) };
+      trees.set(file, tree);
+    }
+    return tree;
+  };
   const describe = (rule: AnyRule, options: unknown, file: string): unknown => {
     const entry = entries.get(file)!;
     const cached = entry.described?.[rule.id];
     if (cached !== undefined) return cached ?? undefined;
-    const text = readSource(`${root}/${file}`);
+    const { sourceFile, hash } = treeOf(file);
     let fact: unknown;
     try {
-      fact = describeFile(loadTypeScript(), file, text, { rule, options }, truth);
+      fact = sourceFile && describeFile(loadTypeScript(), sourceFile, { rule, options }, truth);
     } catch (error) {
       // As a failing scan does: this file goes undescribed, the rule goes on with the others.
       raw.push({ rule: rule.id, file, line: 1, column: 1, message: ruleFailedOnFile(rule.id, error) });
       return undefined;
     }
     // A file edited since its scan keeps its entry's hash: its fact is used, not stored.
-    if (contentHash(text) === entry.hash) {
+    if (hash === entry.hash) {
       entries.set(file, { ...entry, described: { ...entry.described, [rule.id]: fact ?? null } });
       described = true;
     }

@@ -10,8 +10,8 @@
  * and the values whose JSON type the syntax shows against the schema.
  */
 import { readFileSync } from 'node:fs';
-import { packageFile } from '../../core/package-root.js';
 import type TS from 'typescript';
+import { packageFile } from '../../core/package-root.js';
 import { defineRule, type RepoCheckContext, type TypeScript } from '../rule.js';
 import {
   ANY_METHOD,

@@ -136,23 +136,23 @@ export default defineRule<Options, HtmlTextFacts>({
       return false;
     };
 
-    let sends = 0;
+    let sends = false;
     walk(ts, sourceFile, (node) => {
       if (ts.isObjectLiteralExpression(node)) {
         const mode = propertyValue(ts, node, 'parse_mode');
         if (mode && isHtmlMode(mode)) {
           for (const text of textsForOptions(node, true)) {
             analyser.sendText(text).forEach(emit);
-            sends++;
+            sends = true;
           }
         }
       } else if (ts.isCallExpression(node) && calleeName(ts, node) === 'replyWithHTML' && node.arguments[0]) {
         analyser.sendText(node.arguments[0]).forEach(emit);
-        sends++;
+        sends = true;
       }
     });
     // A file without sends starts no chain: it is described only if a send's chain reaches it.
-    const facts = sends > 0 ? analyser.facts() : undefined;
+    const facts = sends ? analyser.facts() : undefined;
     if (facts) ctx.record(facts);
   },
   check(ctx) {

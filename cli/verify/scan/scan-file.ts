@@ -119,16 +119,18 @@ export function scanFile(ts: TypeScript, file: string, text: string, scanners: r
   return { imports: extractImports(ts, sourceFile, position), findings, facts, parseError: false };
 }
 
-/**
- * A rule's on-demand fact of one file (Rule.onDemand); undefined when the file has none or does
- * not parse (its scan already reported that).
- */
-export function describeFile(ts: TypeScript, file: string, text: string, scanner: Scanner, truth: Truth): unknown {
-  const describe = scanner.rule.onDemand?.describe;
+/** A file parsed for rules to walk, parents linked; undefined when it does not parse (its scan reported that). */
+export function parseForRules(ts: TypeScript, file: string, text: string): TS.SourceFile | undefined {
   const sourceFile = parseSource(ts, file, text);
-  if (!describe || firstSyntaxError(sourceFile)) return undefined;
+  if (firstSyntaxError(sourceFile)) return undefined;
   linkParents(ts, sourceFile);
-  return describe({ file, text, sourceFile, ts, truth, options: scanner.options, position: positionIn(sourceFile) });
+  return sourceFile;
+}
+
+/** A rule's on-demand fact of one parsed file (Rule.onDemand); undefined when the file has none. */
+export function describeFile(ts: TypeScript, sourceFile: TS.SourceFile, scanner: Scanner, truth: Truth): unknown {
+  const { fileName: file, text } = sourceFile;
+  return scanner.rule.onDemand?.describe({ file, text, sourceFile, ts, truth, options: scanner.options, position: positionIn(sourceFile) });
 }
 
 function firstSyntaxError(sourceFile: TS.SourceFile): { start: number; message: string } | undefined {
