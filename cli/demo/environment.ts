@@ -33,7 +33,7 @@ import { KieEmulator } from '../../emulators/kie/server.js';
 import { RenderEmulator } from '../../emulators/render/server.js';
 import { TelegramEmulator } from '../../emulators/telegram/server.js';
 import { packageFile, packageRoot } from '../core/package-root.js';
-import { freePort } from '../smoke/spawn.js';
+import { freePort } from '../core/free-port.js';
 import type { CleanupStack } from './cleanup.js';
 
 /** The environment variable every process of one demo run carries, with the run's id. */

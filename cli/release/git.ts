@@ -57,7 +57,7 @@ export async function gitFacts(root: string): Promise<GitFacts> {
   };
 }
 
-export async function tagList(root: string): Promise<string[]> {
+async function tagList(root: string): Promise<string[]> {
   const run = await git(root, ['tag', '--list']);
   return run.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
 }

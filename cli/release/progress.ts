@@ -5,6 +5,7 @@
  * written, so a log never holds half-lines or escape sequences.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { CLEAR_LINE, cutToWidth, oneLine } from '../core/terminal.js';
 import { formatDuration } from '../smoke/reporters/text.js';
 import type { GateResult, ReleaseReport, StepName } from './model.js';
 import { summarize } from './report.js';
@@ -17,7 +18,6 @@ export interface ReleaseProgress {
 }
 
 const NAME_WIDTH = 7;
-const CLEAR_LINE = '\r\x1b[2K';
 const EVIDENCE_LINES = 4;
 const WIDTH = 160;
 
@@ -32,7 +32,7 @@ export function createReleaseProgress(stream: NodeJS.WritableStream, options: { 
     },
     note(name, text) {
       if (!options.tty || running?.name !== name) return;
-      stream.write(`${CLEAR_LINE}${paint.dim('…')} ${name.padEnd(NAME_WIDTH)} ${cut(oneLine(text), WIDTH)}`);
+      stream.write(`${CLEAR_LINE}${paint.dim('…')} ${name.padEnd(NAME_WIDTH)} ${cutToWidth(oneLine(text), WIDTH)}`);
     },
     end(gate) {
       const prefix = clear();
@@ -52,7 +52,7 @@ export function createReleaseProgress(stream: NodeJS.WritableStream, options: { 
 function gateLines(gate: GateResult, paint: ChalkInstance): string[] {
   const name = gate.name.padEnd(NAME_WIDTH);
   const duration = paint.dim(formatDuration(gate.durationMs).padStart(8));
-  const reason = cut(oneLine(gate.reason), WIDTH);
+  const reason = cutToWidth(oneLine(gate.reason), WIDTH);
   switch (gate.status) {
     case 'pass':
       return [`${paint.green('✓')} ${name} ${duration}  ${reason}`];
@@ -61,20 +61,11 @@ function gateLines(gate: GateResult, paint: ChalkInstance): string[] {
     case 'fail':
       return [
         `${paint.red('✗')} ${paint.red.bold(name)} ${duration}  ${paint.red(reason)}`,
-        ...gate.metrics.filter((item) => item.violated).map((item) => `    ${paint.dim(`${oneLine(item.name)}:`)} ${cut(JSON.stringify(item.measured), 60)} ${paint.dim(`(target ${oneLine(item.target)})`)}`),
+        ...gate.metrics.filter((item) => item.violated).map((item) => `    ${paint.dim(`${oneLine(item.name)}:`)} ${cutToWidth(JSON.stringify(item.measured), 60)} ${paint.dim(`(target ${oneLine(item.target)})`)}`),
         ...Object.entries(gate.evidence)
           .slice(0, EVIDENCE_LINES)
-          .map(([key, value]) => `    ${paint.dim(`${oneLine(key)}:`)} ${cut(oneLine(JSON.stringify(value) ?? String(value)), WIDTH)}`),
+          .map(([key, value]) => `    ${paint.dim(`${oneLine(key)}:`)} ${cutToWidth(oneLine(JSON.stringify(value) ?? String(value)), WIDTH)}`),
       ];
   }
 }
 
-/** Reasons may quote output: line breaks would split a result line and escape sequences drive the terminal. */
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-}
-
-function cut(text: string, width: number): string {
-  const points = Array.from(text);
-  return points.length > width ? `${points.slice(0, width - 1).join('')}…` : text;
-}

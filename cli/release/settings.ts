@@ -56,7 +56,7 @@ export interface ReleaseSettings {
   secretValues: string[];
 }
 
-export const DEFAULT_WATCH_MINUTES = 10;
+const DEFAULT_WATCH_MINUTES = 10;
 export const DEFAULT_DEPLOY_TIMEOUT_MS = 20 * 60_000;
 /** Render's logs budget is 30 requests a minute: a read every 15 s leaves room for paging. */
 const WATCH_POLL_MAX_MS = 15_000;

@@ -32,11 +32,6 @@ export function nextTagName(format: string, date: Date, existing: readonly strin
   return dated.replaceAll('{n}', String(highest + 1));
 }
 
-/** True when every release gets a new name (the format counts with {n}). */
-export function formatCounts(format: string): boolean {
-  return format.includes('{n}');
-}
-
 function yyyymmdd(date: Date): string {
   return date.toISOString().slice(0, 10).replaceAll('-', '');
 }

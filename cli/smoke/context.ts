@@ -8,13 +8,12 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { AppEvent } from '../../bot/events/events.js';
+import { SECRET_HEADER } from '../../bot/http/auth.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse } from './http.js';
 import type { SmokeSettings } from './settings.js';
 import { SyntheticUpdates } from './updates.js';
 
 export type Target = 'url' | 'passive-url';
-
-export const SECRET_HEADER = 'X-Telegram-Bot-Api-Secret-Token';
 
 /** Evidence is plain JSON: it goes into every report as it is. */
 export type Evidence = Record<string, unknown>;
@@ -73,7 +72,7 @@ export class SmokeContext {
     return this.sendTo(`${this.baseUrl(target)}${path}`, rest);
   }
 
-  async sendTo(url: string, request: Omit<HttpRequest, 'url'>): Promise<HttpResponse> {
+  private async sendTo(url: string, request: Omit<HttpRequest, 'url'>): Promise<HttpResponse> {
     const { pathname } = new URL(url);
     try {
       const response = await this.http.send({ ...request, url });

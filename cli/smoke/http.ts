@@ -98,10 +98,6 @@ export class HttpClient {
     return this.#spent;
   }
 
-  get budget(): number {
-    return this.#options.maxRequests;
-  }
-
   /** Sends the request; an HTTP answer of any status resolves, no answer rejects with {@link HttpFailure}. */
   async send(request: HttpRequest): Promise<HttpResponse> {
     const origin = new URL(request.url).origin;

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const OUTPUT_TAIL_CHARS = 8192;
@@ -100,18 +99,6 @@ export class SpawnedService {
 export function spawnService(command: string, port: number, env: NodeJS.ProcessEnv = process.env): SpawnedService {
   const child = spawn(command, { shell: true, detached: true, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new SpawnedService(child, port);
-}
-
-/** A port nobody listens on right now, for the spawned service. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
 }
 
 /**

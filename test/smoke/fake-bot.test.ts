@@ -12,13 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PASSIVE_NOTICE, PASSIVE_PAYMENT_NOTICE } from '../../bot/telegram/texts.js';
 import { REPO } from '../cli/run.js';
 import { callbackUpdate, eventually, freePort, sleep, textUpdate } from '../support/bot.js';
+import { SECRET_HEADER } from '../../bot/http/auth.js';
 import {
   balanceOf,
   createFakeState,
   FAKE_MIGRATIONS,
   FAULTS,
   PENDING_MIGRATION,
-  SECRET_HEADER,
   SLOW_WEBHOOK_MS,
   startFakeBot,
   type FakeBot,

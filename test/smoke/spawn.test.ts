@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { freePort, spawnService } from '../../cli/smoke/spawn.js';
+import { freePort } from '../../cli/core/free-port.js';
+import { spawnService } from '../../cli/smoke/spawn.js';
 import { REPO } from '../cli/run.js';
 
 const HEALTH_SERVER = `"${process.execPath}" ${join(REPO, 'test', 'fixtures', 'smoke', 'health-server.mjs')}`;

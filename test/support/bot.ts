@@ -15,7 +15,7 @@ import { configFrom, type BotConfig } from '../../bot/config.js';
 import { createPool } from '../../bot/db/pool.js';
 import { loadTruth } from '../../cli/core/truth.js';
 import { packageFile, packageRoot } from '../../cli/core/package-root.js';
-import { freePort } from '../../cli/smoke/spawn.js';
+import { freePort } from '../../cli/core/free-port.js';
 
 /** A free TCP port from the OS (trt smoke's own, for S8). */
 export { freePort };

@@ -15,9 +15,11 @@
  * const active = await startFakeBot({ mode: 'ACTIVE', webhookSecret, adminSecret, shared: state });
  * const passive = await startFakeBot({ mode: 'PASSIVE', webhookSecret, adminSecret, shared: state, faults: ['passive-charges'] });
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bearerToken, SECRET_HEADER, secretMatches } from '../../bot/http/auth.js';
 import { PASSIVE_NOTICE, PASSIVE_PAYMENT_NOTICE } from '../../bot/telegram/texts.js';
 import { checkUpdate } from '../../bot/telegram/update.js';
 
@@ -137,13 +139,12 @@ export interface FakeBot {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MODELS: readonly FakeModel[] = [{ id: 'test/fast-image', price: 1 }];
+const DEFAULT_MODELS: readonly FakeModel[] = [{ id: 'test/fast-image', price: 1 }];
 
 /** Named like the real bot's migrations, so a report showing them reads as it would in production. */
 export const FAKE_MIGRATIONS = ['001_migration_history.sql', '002_core.sql', '003_billing.sql', '004_inbox_queue.sql', '005_accounts_guard.sql'];
 export const PENDING_MIGRATION = '006_pending.sql';
 
-export const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 export const SLOW_WEBHOOK_MS = 800;
 /** Processing starts this long after an update is stored: off the request path, like the job queue. */
 const PROCESS_DELAY_MS = 5;
@@ -602,18 +603,6 @@ async function readBody(request: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function secretMatches(presented: string | undefined, expected: string): boolean {
-  if (presented === undefined) return false;
-  const a = Buffer.from(presented);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const match = header?.match(/^Bearer (.+)$/);
-  return match?.[1];
-}
-
 /** null when absent, undefined when present but not an integer. */
 function optionalInteger(value: string | null): number | null | undefined {
   if (value === null) return null;
@@ -629,6 +618,3 @@ function objectField(record: Record<string, unknown>, key: string): Record<strin
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

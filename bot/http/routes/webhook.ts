@@ -16,9 +16,7 @@ import type { BotMetrics } from '../../metrics.js';
 import { InboxWriter } from '../../queue/inbox.js';
 import { PASSIVE_NOTICE, PASSIVE_PAYMENT_NOTICE } from '../../telegram/texts.js';
 import { checkUpdate } from '../../telegram/update.js';
-import { secretMatches } from '../auth.js';
-
-export const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+import { SECRET_HEADER, secretMatches } from '../auth.js';
 
 export interface WebhookDeps {
   config: BotConfig;

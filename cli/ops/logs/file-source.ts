@@ -44,19 +44,3 @@ export function openLogFile(path: string): Readable {
   if (!isFile) throw new TrtError('LOG_SOURCE', `cannot read the log file ${path}: not a file`, 'give --file the path of a log file');
   return createReadStream(path, { encoding: 'utf8' });
 }
-
-/** Every line of a log file, dated. */
-export async function readLogFile(path: string, now: Date = new Date()): Promise<LogLine[]> {
-  return collect(logLinesOf(openLogFile(path), 'file', now));
-}
-
-/** Every line of a stream (stdin by default), dated. */
-export async function readLogStream(input: Readable = process.stdin, now: Date = new Date()): Promise<LogLine[]> {
-  return collect(logLinesOf(input, 'stdin', now));
-}
-
-async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
-  const all: LogLine[] = [];
-  for await (const line of lines) all.push(line);
-  return all;
-}

@@ -6,7 +6,7 @@
  */
 import { git, gitFacts, isValidTagName } from '../git.js';
 import { metric, type GateVerdict } from '../model.js';
-import { formatCounts, nextTagName, tagFormatProblem } from '../tag-name.js';
+import { nextTagName, tagFormatProblem } from '../tag-name.js';
 import type { Gate } from './gate.js';
 
 const DIRTY_SHOWN = 10;
@@ -25,7 +25,8 @@ export const tagGate: Gate = {
       else if (facts.problem === null) {
         name = nextTagName(format, now, facts.tags);
         if (!(await isValidTagName(settings.root, name))) problems.push(`release.tag_format "${format}" gives "${name}", which git does not accept as a tag name`);
-        else if (!formatCounts(format) && facts.tags.includes(name)) problems.push(`the tag ${name} exists already: release.tag_format "${format}" has no {n} to count releases of a day`);
+        // With {n} the next name is never taken: only a format without it can collide.
+        else if (facts.tags.includes(name)) problems.push(`the tag ${name} exists already: release.tag_format "${format}" has no {n} to count releases of a day`);
       }
     }
     if (facts.problem === null) {

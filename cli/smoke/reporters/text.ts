@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import { CLEAR_LINE, cutToWidth, oneLine } from '../../core/terminal.js';
 import type { ScenarioResult, SmokeReport } from '../scenario.js';
 
 export interface TextOptions {
@@ -22,8 +23,6 @@ export interface TextProgress {
 const TITLE_WIDTH = 20;
 const EVIDENCE_LINES = 6;
 const EVIDENCE_VALUE_WIDTH = 160;
-/** Carriage return, then erase the whole line: the "running" line is replaced in place. */
-const CLEAR_LINE = '\r\x1b[2K';
 
 /**
  * `--format text` as a whole (for --out): the same lines the progress printer writes off a
@@ -111,7 +110,7 @@ function evidenceLines(evidence: Record<string, unknown>, paint: ChalkInstance):
     .map(([key, value], index) => ({ key, value, index, rank: evidenceRank(key, value) }))
     .sort((a, b) => a.rank - b.rank || a.index - b.index);
   const shown = entries.length > EVIDENCE_LINES ? entries.slice(0, EVIDENCE_LINES - 1) : entries;
-  const lines = shown.map(({ key, value }) => `    ${paint.dim(`${oneLine(key)}:`)} ${cut(JSON.stringify(value) ?? String(value), EVIDENCE_VALUE_WIDTH)}`);
+  const lines = shown.map(({ key, value }) => `    ${paint.dim(`${oneLine(key)}:`)} ${cutToWidth(JSON.stringify(value) ?? String(value), EVIDENCE_VALUE_WIDTH)}`);
   if (shown.length < entries.length) lines.push(`    ${paint.dim(`… ${entries.length - shown.length} more in --format json`)}`);
   return lines;
 }
@@ -127,16 +126,3 @@ function summaryLine(report: SmokeReport, paint: ChalkInstance): string {
   return `${counts} ${paint.dim('against')} ${oneLine(report.url)}${passive}`;
 }
 
-/**
- * Reasons and titles may quote a response body: line breaks would split a result line (and break
- * the overwrite on a TTY), and escape sequences would drive the terminal, so both are neutralised.
- */
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-}
-
-/** Cuts by code point, so an emoji at the edge is not split into a lone surrogate. */
-function cut(text: string, width: number): string {
-  const points = Array.from(text);
-  return points.length > width ? `${points.slice(0, width - 1).join('')}…` : text;
-}

@@ -6,7 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cut, round, type SmokeContext } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
-import { freePort, spawnService, type SpawnedService } from '../spawn.js';
+import { freePort } from '../../core/free-port.js';
+import { spawnService, type SpawnedService } from '../spawn.js';
 
 const POLL_EVERY_MS = 100;
 /** A platform sends SIGKILL this long after SIGTERM (Render: 30 s); we are less patient. */

@@ -22,7 +22,7 @@ WHERE ${OTHER_CLIENTS}
 ORDER BY a.state_change
 LIMIT 20`;
 
-export function idleInTransactionVerdict(rows: readonly Pick<Row, 'pid' | 'application_name' | 'idle_s' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
+function idleInTransactionVerdict(rows: readonly Pick<Row, 'pid' | 'application_name' | 'idle_s' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
   const longest = rows[0];
   if (!longest) return { status: 'ok', summary: `no session idle in a transaction longer than ${duration(thresholdS)}` };
   return {

@@ -17,7 +17,7 @@ WHERE ${OTHER_CLIENTS}
 ORDER BY a.query_start
 LIMIT 20`;
 
-export function longRunningVerdict(rows: readonly Pick<Row, 'pid' | 'application_name' | 'running_s' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
+function longRunningVerdict(rows: readonly Pick<Row, 'pid' | 'application_name' | 'running_s' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
   const longest = rows[0];
   if (!longest) return { status: 'ok', summary: `no statement running longer than ${duration(thresholdS)}` };
   return {
