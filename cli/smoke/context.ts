@@ -143,6 +143,19 @@ export class SmokeContext {
     }
   }
 
+  /**
+   * Polls the events of an update or cid until `done` holds for them, for at most `withinMs`.
+   * The events are the last ones read either way, so a caller never asks again after a timeout.
+   */
+  async pollEvents(target: Target, filter: { updateId?: number; cid?: string }, done: (events: AppEvent[]) => boolean, withinMs: number): Promise<Omit<Poll<unknown>, 'value'> & { events: AppEvent[]; done: boolean }> {
+    let events: AppEvent[] = [];
+    const seen = await this.poll(async () => {
+      events = await this.events(target, filter);
+      return done(events) ? true : undefined;
+    }, withinMs);
+    return { events, done: seen.value === true, ms: seen.ms, polls: seen.polls };
+  }
+
   /** The validator for /health bodies, compiled once from the health schema. */
   healthValidator(): ValidateFunction {
     this.#healthValidator ??= new Ajv2020({ allErrors: true, strict: false, validateFormats: false }).compile(

@@ -32,7 +32,7 @@ export const watchGate: Gate = {
     const windowStartMs = Math.min(gateStartMs, state.liveAt === null ? gateStartMs : Date.parse(state.liveAt));
     const windowEndMs = Math.max(gateStartMs, windowStartMs + settings.watchMs);
     const seen = new Set<string>();
-    const lines: LogLine[] = [];
+    let linesSeen = 0;
     const matches = new Map<string, Issue>();
     let readUntilMs = windowStartMs;
     let polls = 0;
@@ -60,9 +60,10 @@ export const watchGate: Gate = {
           seen.add(key);
           return true;
         });
-        lines.push(...fresh);
-        for (const issue of blockingIssues(lines, settings.truth, redact)) matches.set(issue.id, issue);
-        note(`${describeDuration(nowMs - windowStartMs)} of ${describeDuration(windowEndMs - windowStartMs)}, ${lines.length} lines, ${matches.size} P0/P1 patterns`);
+        linesSeen += fresh.length;
+        // The watch stops at the first match, so earlier polls matched nothing: only the new lines can.
+        for (const issue of blockingIssues(fresh, settings.truth, redact)) matches.set(issue.id, issue);
+        note(`${describeDuration(nowMs - windowStartMs)} of ${describeDuration(windowEndMs - windowStartMs)}, ${linesSeen} lines, ${matches.size} P0/P1 patterns`);
       }
       if (matches.size > 0 || nowMs >= windowEndMs) break;
       await sleep(Math.min(settings.watchPollMs, windowEndMs - Date.now()));
@@ -73,7 +74,7 @@ export const watchGate: Gate = {
     const window = { since: new Date(windowStartMs).toISOString(), until: new Date(readUntilMs).toISOString(), plannedUntil: new Date(windowEndMs).toISOString() };
     const evidence = {
       matches: found.map((issue) => ({ id: issue.id, priority: issue.priority, count: issue.evidence.count, firstSeen: issue.evidence.firstSeen, lastSeen: issue.evidence.lastSeen, samples: issue.evidence.samples.map(redact) })),
-      linesSeen: lines.length,
+      linesSeen,
       window,
       startedAt: state.liveAt === null ? 'when the watch started (no deploy went live in this release)' : 'when the deploy went live',
       polls,
@@ -93,7 +94,7 @@ export const watchGate: Gate = {
         evidence,
       };
     }
-    return { status: 'pass', reason: `no P0/P1 pattern in ${lines.length} log lines over ${describeDuration(watchedMs)}`, metrics, evidence };
+    return { status: 'pass', reason: `no P0/P1 pattern in ${linesSeen} log lines over ${describeDuration(watchedMs)}`, metrics, evidence };
   },
 };
 

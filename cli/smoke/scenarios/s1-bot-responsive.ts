@@ -30,11 +30,8 @@ export const s1BotResponsive: Scenario = {
     const updateId = update.update_id as number;
     const posted = await context.postUpdate('url', update);
     if (posted.status !== 200) return fail(`POST /webhook answered ${posted.status} to a synthetic /start, expected 200`, { update_id: updateId, status: posted.status, body: cut(posted.text), ...info });
-    const seen = await context.poll(async () => {
-      const events = await context.events('url', { updateId });
-      return events.some((event) => isReply(event) || event.event === 'REPLY_FAILED' || event.event === 'DISPATCH_FAIL') ? events : undefined;
-    }, withinMs + OBSERVATION_GRACE_MS);
-    const events = seen.value ?? (await context.events('url', { updateId }));
+    const seen = await context.pollEvents('url', { updateId }, (events) => events.some((event) => isReply(event) || event.event === 'REPLY_FAILED' || event.event === 'DISPATCH_FAIL'), withinMs + OBSERVATION_GRACE_MS);
+    const events = seen.events;
     const evidence: Evidence = { update_id: updateId, webhook_ms: round(posted.ms), observed_after_ms: round(posted.ms + seen.ms), polls: seen.polls, within_ms: withinMs, events: timeline(events), ...info };
     const reply = events.find(isReply);
     if (!reply) {

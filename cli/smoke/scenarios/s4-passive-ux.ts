@@ -11,7 +11,7 @@
  * invalid"): the standby did answer in time, so that counts as answered and is noted.
  */
 import type { AppEvent } from '../../../bot/events/events.js';
-import { cut, round, timeline, type Evidence, type SmokeContext } from '../context.js';
+import { cut, pollBound, round, timeline, type Evidence, type SmokeContext } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
 const SPENDING_EVENTS = new Set(['GENERATION_RESERVED', 'KIE_TASK_CREATED', 'GENERATION_CAPTURED', 'PAYMENT_CREDITED', 'CREDITS_GRANTED']);
@@ -28,7 +28,7 @@ export const s4PassiveUx: Scenario = {
     { method: 'GET', target: 'passive-url', path: '/health', times: 1, note: 'read only: must be PASSIVE' },
     { method: 'GET', target: 'passive-url', path: `/admin/credits?chat_id=${context.settings.chatId}`, times: 2, note: 'balance before and after' },
     { method: 'POST', target: 'passive-url', path: '/webhook', times: 3, note: 'synthetic presses "gen:cancel" and "gen:confirm" and a pre-checkout query' },
-    { method: 'GET', target: 'passive-url', path: '/admin/events?update_id=…', times: 3 + 16, note: 'PASSIVE_REJECT for each; then poll until processed' },
+    { method: 'GET', target: 'passive-url', path: '/admin/events?update_id=…', times: 3 + pollBound(PROCESSING_WAIT_MS), note: 'PASSIVE_REJECT for each; then poll until processed' },
   ],
   async run(context) {
     const withinMs = context.settings.thresholds.S4.answerWithinMs;
@@ -91,9 +91,6 @@ export const s4PassiveUx: Scenario = {
 };
 
 async function rejectEvents(context: SmokeContext, updateId: number, withinMs: number): Promise<AppEvent[]> {
-  const seen = await context.poll(async () => {
-    const events = await context.events('passive-url', { updateId });
-    return events.some((event) => event.event === 'PASSIVE_REJECT') ? events : undefined;
-  }, withinMs);
-  return seen.value ?? (await context.events('passive-url', { updateId }));
+  const seen = await context.pollEvents('passive-url', { updateId }, (events) => events.some((event) => event.event === 'PASSIVE_REJECT'), withinMs);
+  return seen.events;
 }

@@ -49,13 +49,12 @@ export const s5ActiveGeneration: Scenario = {
     if (!cidOf.value) return fail(`no event with a cid for the confirm update ${confirmId}`, { update_id: confirmId });
     const cid = cidOf.value;
 
-    const outcome = await context.poll(async () => {
-      const events = await context.events('url', { cid });
+    const outcome = await context.pollEvents('url', { cid }, (events) => {
       const ended = events.some((event) => ENDED.has(event.event));
       const delivered = events.some((event) => event.event === 'REPLY_SENT' && event.data.method === 'sendPhoto');
-      return (ended && delivered) || events.some((event) => ENDED.has(event.event) && event.event !== 'GENERATION_CAPTURED') ? events : undefined;
+      return (ended && delivered) || events.some((event) => ENDED.has(event.event) && event.event !== 'GENERATION_CAPTURED');
     }, resultWithinMs);
-    const events = outcome.value ?? (await context.events('url', { cid }));
+    const events = outcome.events;
     const after = await context.credits('url');
     const entries = (after.entries ?? []).filter((entry) => entry.cid === cid);
     const evidence: Evidence = {
@@ -70,7 +69,7 @@ export const s5ActiveGeneration: Scenario = {
     };
     const refused = events.find((event) => event.event === 'GENERATION_REFUSED' || event.event === 'GENERATION_FAILED' || event.event === 'GENERATION_EXPIRED' || event.event === 'DISPATCH_FAIL');
     if (refused) return fail(`the generation ended in ${refused.event}: ${JSON.stringify(refused.data)}`, evidence);
-    if (!outcome.value) return fail(`no photo within ${resultWithinMs} ms (last event: ${lastEvent(events)})`, evidence);
+    if (!outcome.done) return fail(`no photo within ${resultWithinMs} ms (last event: ${lastEvent(events)})`, evidence);
 
     const debits = entries.filter((entry) => typeof entry.amount === 'number' && entry.amount < 0);
     if (debits.length !== 1) return fail(`the generation was debited ${debits.length} times, expected exactly once`, evidence);

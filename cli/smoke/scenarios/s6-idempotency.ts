@@ -4,7 +4,7 @@
  * other deliveries UPDATE_DUPLICATE. An edited message, so nothing is sent to the smoke chat.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cut, round, timeline } from '../context.js';
+import { cut, pollBound, round, timeline } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
 const SEQUENTIAL = 2;
@@ -19,7 +19,7 @@ export const s6Idempotency: Scenario = {
   needs: ['chat-id', 'webhook-secret', 'admin-secret'],
   plan: () => [
     { method: 'POST', target: 'url', path: '/webhook', times: SEQUENTIAL + CONCURRENT, note: `one synthetic edited message, ${SEQUENTIAL} times in a row then ${CONCURRENT} at once` },
-    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: 1 + Math.ceil(PROCESSING_WAIT_MS / 250) + 4, note: 'poll until processed, then count' },
+    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: 1 + pollBound(PROCESSING_WAIT_MS), note: 'poll until processed, then count' },
   ],
   async run(context) {
     const update = context.updates.editedMessage('trt smoke S6: one update, six deliveries');

@@ -4,7 +4,7 @@
  * UPDATE_INVALID or DISPATCH_FAIL with its cid — never dropped silently. The malformed update
  * is sent once: a retry could crash a fragile service again.
  */
-import { cut, round, ScenarioAbort, timeline, type SmokeContext } from '../context.js';
+import { cut, pollBound, round, ScenarioAbort, timeline, type SmokeContext } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
 const RECORD_WAIT_MS = 3000;
@@ -16,7 +16,7 @@ export const s7NoCrash: Scenario = {
   plan: () => [
     { method: 'GET', target: 'url', path: '/health', times: 2, note: 'read only: uptime before and after' },
     { method: 'POST', target: 'url', path: '/webhook', times: 1, note: 'one synthetic update with fields of the wrong types' },
-    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: Math.ceil(RECORD_WAIT_MS / 250) + 4, note: 'poll for UPDATE_INVALID or DISPATCH_FAIL' },
+    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: pollBound(RECORD_WAIT_MS), note: 'poll for UPDATE_INVALID or DISPATCH_FAIL' },
   ],
   async run(context) {
     const before = await uptime(context);
@@ -37,11 +37,8 @@ export const s7NoCrash: Scenario = {
     }
     if (status >= 500) return fail(`a malformed update was answered ${status}: Telegram would retry it forever`, evidence);
 
-    const recorded = await context.poll(async () => {
-      const events = await context.events('url', { updateId });
-      return events.some((event) => (event.event === 'UPDATE_INVALID' || event.event === 'DISPATCH_FAIL') && event.cid) ? events : undefined;
-    }, RECORD_WAIT_MS);
-    const events = recorded.value ?? (await context.events('url', { updateId }));
+    const recorded = await context.pollEvents('url', { updateId }, (events) => events.some((event) => (event.event === 'UPDATE_INVALID' || event.event === 'DISPATCH_FAIL') && event.cid), RECORD_WAIT_MS);
+    const events = recorded.events;
     evidence.events = timeline(events);
     const outcome = events.find((event) => (event.event === 'UPDATE_INVALID' || event.event === 'DISPATCH_FAIL') && event.cid);
     if (!outcome) return fail(`no UPDATE_INVALID or DISPATCH_FAIL with a cid for the malformed update ${updateId} within ${RECORD_WAIT_MS} ms: it was dropped silently`, evidence);

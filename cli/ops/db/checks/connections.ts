@@ -50,8 +50,9 @@ export const connections: DbCheckModule = {
   async run(db, context) {
     const [totals] = await db.query<Totals>(TOTALS_SQL);
     if (!totals) throw new Error('pg_stat_activity returned no totals row');
-    const byClient = await db.query<Record<string, unknown>>(BY_CLIENT_SQL);
     const verdict = connectionsVerdict(totals, context.thresholds.connections_used_max_pct);
+    // Who holds the connections matters only when they run short.
+    const byClient = verdict.status === 'ok' ? undefined : await db.query<Record<string, unknown>>(BY_CLIENT_SQL);
     return {
       status: verdict.status,
       summary: `${verdict.summary}${hiddenSessionsNote(context)}`,
@@ -65,7 +66,7 @@ export const connections: DbCheckModule = {
         idle_in_transaction: totals.idle_in_transaction,
         connections_used_max_pct: context.thresholds.connections_used_max_pct,
       },
-      rows: verdict.status === 'ok' ? undefined : byClient,
+      rows: byClient,
     };
   },
 };
