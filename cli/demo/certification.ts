@@ -7,6 +7,7 @@
  */
 import { basename, isAbsolute, relative } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { markdownText } from '../core/markdown.js';
 import type { CheckStatus, Priority } from '../ops/model.js';
 import { formatDuration } from '../smoke/reporters/text.js';
 
@@ -110,14 +111,14 @@ export function renderMarkdown(certification: Certification): string {
     '',
     `trt ${certification.trtVersion}, ${certification.startedAt}, ${formatDuration(certification.durationMs)} in all: embedded PostgreSQL, the Telegram, KIE and Render emulators and two bot instances on this machine, then \`trt verify\`, \`trt smoke\` (S0–S8) and \`trt ops snapshot\`.`,
     '',
-    failed.length === 0 ? '**Verdict: CERTIFIED** — every stage passed.' : `**Verdict: NOT CERTIFIED** — ${failed.map(escapeInline).join('; ')}.`,
+    failed.length === 0 ? '**Verdict: CERTIFIED** — every stage passed.' : `**Verdict: NOT CERTIFIED** — ${failed.map((reason) => markdownText(reason)).join('; ')}.`,
     '',
     '| stage | result | figures | time |',
     '|---|---|---|---:|',
-    ...certification.stages.map((stage) => `| ${stage.stage} | ${stage.status} | ${escapeCell(stage.reason)} | ${formatDuration(stage.durationMs)} |`),
+    ...certification.stages.map((stage) => `| ${stage.stage} | ${stage.status} | ${markdownText(stage.reason)} | ${formatDuration(stage.durationMs)} |`),
   ];
   for (const stage of certification.stages) {
-    lines.push('', `## ${stage.stage}`, '', `${statusText(stage.status)}: ${escapeInline(stage.reason)}`);
+    lines.push('', `## ${stage.stage}`, '', `${statusText(stage.status)}: ${markdownText(stage.reason)}`);
     lines.push(...markdownDetails(stage));
     if (stage.reports.length > 0) lines.push('', `Reports: ${stage.reports.map((path) => `[${basename(path)}](${encodeURI(basename(path))})`).join(', ')}`);
   }
@@ -162,13 +163,13 @@ function markdownDetails(stage: StageResult): string[] {
     case 'verify':
       return stage.findings.length === 0
         ? []
-        : ['', '| rule | where | message |', '|---|---|---|', ...stage.findings.map((finding) => `| ${finding.rule} | \`${finding.file}:${finding.line}:${finding.column}\` | ${escapeCell(finding.message)} |`)];
+        : ['', '| rule | where | message |', '|---|---|---|', ...stage.findings.map((finding) => `| ${finding.rule} | \`${finding.file}:${finding.line}:${finding.column}\` | ${markdownText(finding.message)} |`)];
     case 'smoke':
       return [
         '',
         '| scenario | result | time | reason |',
         '|---|---|---:|---|',
-        ...stage.scenarios.map((scenario) => `| ${scenario.id} ${escapeCell(scenario.title)} | ${scenario.status} | ${formatDuration(scenario.durationMs)} | ${escapeCell(scenario.reason)} |`),
+        ...stage.scenarios.map((scenario) => `| ${scenario.id} ${markdownText(scenario.title)} | ${scenario.status} | ${formatDuration(scenario.durationMs)} | ${markdownText(scenario.reason)} |`),
       ];
     case 'ops':
       return stage.top.length === 0
@@ -177,7 +178,7 @@ function markdownDetails(stage: StageResult): string[] {
             '',
             '| # | priority | issue | total | seen | action |',
             '|---:|---|---|---:|---:|---|',
-            ...stage.top.map((issue, index) => `| ${index + 1} | ${issue.priority} | ${escapeCell(`${issue.id}: ${issue.title}`)} | ${issue.total} | ${issue.count} | ${escapeCell(issue.action)} |`),
+            ...stage.top.map((issue, index) => `| ${index + 1} | ${issue.priority} | ${markdownText(`${issue.id}: ${issue.title}`)} | ${issue.total} | ${issue.count} | ${markdownText(issue.action)} |`),
           ];
   }
 }
@@ -197,10 +198,3 @@ function statusText(status: StageStatus): string {
   return status === 'pass' ? 'Passed' : status === 'fail' ? 'Failed' : 'Not run';
 }
 
-function escapeCell(text: string): string {
-  return escapeInline(text).replace(/\|/g, '\\|');
-}
-
-function escapeInline(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/[<>]/g, (character) => (character === '<' ? '&lt;' : '&gt;'));
-}

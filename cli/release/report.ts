@@ -7,11 +7,11 @@
 import { appendFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileStamp, writeArtifacts } from '../core/artifacts.js';
+import { evidenceBlock, inlineCode, markdownText } from '../core/markdown.js';
 import { formatDuration } from '../smoke/reporters/text.js';
 import type { GateResult, GateStatus, ReleaseReport } from './model.js';
 
 export const LEDGER_FILE = 'releases.jsonl';
-const EVIDENCE_LIMIT = 8 * 1024;
 const STATUS_LABEL: Record<GateStatus, string> = { pass: '✅ pass', fail: '❌ fail', skip: '⏭️ skip' };
 
 /** Where a release's report files go, relative to the root (the tag's message names the JSON one). */
@@ -51,20 +51,20 @@ export function renderReleaseMarkdown(report: ReleaseReport): string {
   const out = [
     `# trt release ${report.id}: ${report.outcome}${report.clean ? ' (clean)' : report.outcome === 'released' ? ' (not clean)' : ''}`,
     '',
-    `Commit ${code(report.commit)}, tag ${report.tag === null ? '_none_' : code(report.tag)}. Started ${code(report.startedAt)}, finished ${code(report.finishedAt)}.`,
+    `Commit ${inlineCode(report.commit)}, tag ${report.tag === null ? '_none_' : inlineCode(report.tag)}. Started ${inlineCode(report.startedAt)}, finished ${inlineCode(report.finishedAt)}.`,
     '',
-    `**${cell(summarize(report))}**`,
+    `**${markdownText(summarize(report))}**`,
     '',
     '| gate | status | duration | reason |',
     '|---|---|---|---|',
-    ...report.gates.map((gate) => `| ${gate.name} | ${STATUS_LABEL[gate.status]} | ${formatDuration(gate.durationMs)} | ${cell(gate.reason)} |`),
+    ...report.gates.map((gate) => `| ${gate.name} | ${STATUS_LABEL[gate.status]} | ${formatDuration(gate.durationMs)} | ${markdownText(gate.reason)} |`),
     '',
     '## Analysis',
     '',
     '| gate | metric | measured | target | violated | at |',
     '|---|---|---|---|---|---|',
     ...report.gates.flatMap((gate) =>
-      gate.metrics.map((item) => `| ${gate.name} | ${cell(item.name)} | ${cell(JSON.stringify(item.measured))} | ${cell(item.target)} | ${item.violated ? '**yes**' : 'no'} | ${code(item.at)} |`),
+      gate.metrics.map((item) => `| ${gate.name} | ${markdownText(item.name)} | ${markdownText(JSON.stringify(item.measured))} | ${markdownText(item.target)} | ${item.violated ? '**yes**' : 'no'} | ${inlineCode(item.at)} |`),
     ),
     ...report.gates.flatMap(section),
   ];
@@ -72,33 +72,6 @@ export function renderReleaseMarkdown(report: ReleaseReport): string {
 }
 
 function section(gate: GateResult): string[] {
-  return ['', `## ${gate.name}: ${STATUS_LABEL[gate.status]}`, '', cell(gate.reason), '', ...evidenceBlock(gate.evidence)];
+  return ['', `## ${gate.name}: ${STATUS_LABEL[gate.status]}`, '', markdownText(gate.reason), '', ...evidenceBlock(gate.evidence)];
 }
 
-function evidenceBlock(evidence: Record<string, unknown>): string[] {
-  if (Object.keys(evidence).length === 0) return ['_No evidence recorded._'];
-  const json = JSON.stringify(evidence, null, 2);
-  const body = json.length > EVIDENCE_LIMIT ? `${json.slice(0, json.lastIndexOf('\n', EVIDENCE_LIMIT))}\n… cut: the JSON report has the whole evidence` : json;
-  const fence = '`'.repeat(Math.max(3, longestRun(body, '`') + 1));
-  return [`${fence}json`, body, fence];
-}
-
-/** A table cell: `|`, line breaks and `<` would break the table or open HTML. */
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\s*[\r\n]+\s*/g, ' ');
-}
-
-function code(text: string): string {
-  const fence = '`'.repeat(longestRun(text, '`') + 1);
-  return `${fence}${text.includes('`') ? ` ${text} ` : text}${fence}`;
-}
-
-function longestRun(text: string, character: string): number {
-  let longest = 0;
-  let current = 0;
-  for (const char of text) {
-    current = char === character ? current + 1 : 0;
-    longest = Math.max(longest, current);
-  }
-  return longest;
-}

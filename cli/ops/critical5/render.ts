@@ -4,6 +4,7 @@
  * {@link Critical5} / {@link Snapshot} document of schemas/ops-snapshot.schema.json.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { markdownText } from '../../core/markdown.js';
 import { renderTable } from '../../core/table.js';
 import { AXES, type Critical5, type DbCheck, type Issue, type LogWindow, type Snapshot, type Unavailable } from '../model.js';
 
@@ -82,12 +83,12 @@ export function renderSnapshotMarkdown(snapshot: Snapshot, context: RenderContex
     const { source, window, lines: count, byLevel } = snapshot.logs;
     lines.push(`${count} lines from \`${source}\`, ${window.since} → ${window.until}.`, '');
     lines.push('| level | lines |', '|---|---:|', ...Object.entries(byLevel).map(([level, n]) => `| ${level} | ${n} |`));
-  } else lines.push(`Not read${context.unavailable.logs ? `: ${oneLine(context.unavailable.logs)}` : '.'}`);
+  } else lines.push(`Not read${context.unavailable.logs ? `: ${markdownText(context.unavailable.logs)}` : '.'}`);
   lines.push('', '## Database', '');
   if (snapshot.db) {
     lines.push(`\`${snapshot.db.target}\` (PostgreSQL ${snapshot.db.serverVersion}), checked ${snapshot.db.checkedAt}.`, '');
-    lines.push('| check | status | summary |', '|---|---|---|', ...snapshot.db.checks.map((check: DbCheck) => `| ${check.id} | ${check.status} | ${escapeCell(check.summary)} |`));
-  } else lines.push(`Not checked${context.unavailable.db ? `: ${oneLine(context.unavailable.db)}` : '.'}`);
+    lines.push('| check | status | summary |', '|---|---|---|', ...snapshot.db.checks.map((check: DbCheck) => `| ${check.id} | ${check.status} | ${markdownText(check.summary)} |`));
+  } else lines.push(`Not checked${context.unavailable.db ? `: ${markdownText(context.unavailable.db)}` : '.'}`);
   lines.push('', '## Critical 5', '', ...critical5Markdown(snapshot.critical5, { ...context, unavailable: {} }, '###'));
   return lines.join('\n');
 }
@@ -101,12 +102,12 @@ function critical5Markdown(critical5: Critical5, context: RenderContext, heading
   });
   lines.push('');
   critical5.top.forEach((issue, index) => {
-    lines.push(`${heading} ${index + 1}. ${issue.id} — ${issue.priority}, total ${issue.total}`, '', `${oneLine(issue.title)} (from ${issue.source}).`, '');
+    lines.push(`${heading} ${index + 1}. ${issue.id} — ${issue.priority}, total ${issue.total}`, '', `${markdownText(issue.title)} (from ${issue.source}).`, '');
     lines.push(`| ${AXES.join(' | ')} |`, `|${AXES.map(() => '---:').join('|')}|`, `| ${AXES.map((axis) => issue.axes[axis]).join(' | ')} |`, '');
     lines.push(`Evidence: ${evidenceSummary(issue)}.`, '');
     if (issue.evidence.samples.length > 0) lines.push('```text', ...issue.evidence.samples.map((sample) => sample.replace(/```/g, "'''")), '```', '');
     const numbers = numbersLine(issue);
-    if (numbers) lines.push(`Figures: ${oneLine(numbers)}`, '');
+    if (numbers) lines.push(`Figures: ${markdownText(numbers)}`, '');
     lines.push(`**Action:** ${issue.action}`, '');
   });
   return lines;
@@ -149,14 +150,6 @@ function indent(text: string): string {
     .split('\n')
     .map((line) => `  ${line}`)
     .join('\n');
-}
-
-function escapeCell(text: string): string {
-  return oneLine(text).replace(/\|/g, '\\|');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\r?\n/g, ' ');
 }
 
 /** `1h`, `30m`, `1h 30m`, `45s`: a window's length as a person says it. */

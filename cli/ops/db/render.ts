@@ -4,6 +4,7 @@
  * Pure functions of a report that is already redacted.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { inlineCode, markdownText } from '../../core/markdown.js';
 import { renderTable } from '../../core/table.js';
 import type { CheckStatus, DbCheck, DbReport } from '../model.js';
 
@@ -49,19 +50,19 @@ export function renderDbMarkdown(report: DbReport): string {
     '',
     '| check | status | summary |',
     '|---|---|---|',
-    ...report.checks.map((check) => `| ${check.id} | ${check.status} | ${cell(check.summary)} |`),
+    ...report.checks.map((check) => `| ${check.id} | ${check.status} | ${markdownText(check.summary)} |`),
   ];
   for (const check of report.checks.filter((check) => check.status !== 'ok')) out.push('', ...markdownSection(check));
   return `${out.join('\n')}\n`;
 }
 
 function markdownSection(check: DbCheck): string[] {
-  const lines = [`## ${check.id}: ${check.status}`, '', `${cell(check.title)}. ${cell(check.summary)}`];
+  const lines = [`## ${check.id}: ${check.status}`, '', `${markdownText(check.title)}. ${markdownText(check.summary)}`];
   const numbers = Object.entries(check.numbers);
   if (numbers.length > 0) lines.push('', numbers.map(([key, value]) => `${key} ${inlineCode(value === null ? '–' : String(value))}`).join(' · '));
   if (check.rows && check.rows.length > 0) {
     const { header, cells } = tableOf(check.rows);
-    lines.push('', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...cells.map((row) => `| ${row.map((value) => cell(value === null ? '–' : String(value))).join(' | ')} |`));
+    lines.push('', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...cells.map((row) => `| ${row.map((value) => markdownText(value === null ? '–' : String(value))).join(' | ')} |`));
   }
   return lines;
 }
@@ -104,15 +105,3 @@ function painter(paint: ChalkInstance, status: CheckStatus): (text: string) => s
   }
 }
 
-/**
- * A table cell or a one-paragraph line: `|` would end the cell, a line break the row, and `<`
- * could open raw HTML, so they are escaped; backslashes first, so an escape in the text stays text.
- */
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
-}
-
-function inlineCode(text: string): string {
-  const fence = '`'.repeat(Math.max(1, ...[...text.matchAll(/`+/g)].map((match) => match[0].length + 1)));
-  return `${fence}${fence.length > 1 ? ' ' : ''}${text}${fence.length > 1 ? ' ' : ''}${fence}`;
-}

@@ -3,6 +3,7 @@
  * artifact) and a markdown summary. They render lines that are already redacted.
  */
 import { Chalk } from 'chalk';
+import { markdownText } from '../../core/markdown.js';
 import type { LogLine } from '../model.js';
 import type { LogFetchResult } from './fetch.js';
 import { LEVELS } from './normalize.js';
@@ -81,6 +82,5 @@ function countByLevel(lines: readonly LogLine[]): [string, number][] {
 }
 
 function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map((cell) => markdownText(cell)).join(' | ')} |`)].join('\n');
 }
