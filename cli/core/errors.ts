@@ -60,6 +60,12 @@ export function exitCodeFor(error: unknown): number {
   return error instanceof TrtError ? ExitCode.usage : ExitCode.internal;
 }
 
+/** An error in one line, for a report's reason: a TrtError's message with its hint in brackets. */
+export function describeError(error: unknown): string {
+  if (error instanceof TrtError) return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Renders an error for a terminal: the message, each detail indented, then the hint. */
 export function formatError(error: unknown): string {
   if (!(error instanceof TrtError)) {

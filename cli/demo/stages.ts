@@ -8,7 +8,7 @@
  * that is not a TrtError is a trt bug; it fails the stage too, and its stack goes to stderr.
  */
 import { writeArtifacts } from '../core/artifacts.js';
-import { TrtError } from '../core/errors.js';
+import { describeError, TrtError } from '../core/errors.js';
 import { packageFile } from '../core/package-root.js';
 import { secretValuesFrom } from '../core/redact.js';
 import type { Truth } from '../core/truth.js';
@@ -207,7 +207,7 @@ function countStatuses(statuses: readonly CheckStatus[]): Partial<Record<CheckSt
 }
 
 function failureReason(error: unknown, redact: (text: string) => string): string {
-  if (error instanceof TrtError) return redact(error.hint ? `${error.message} (${error.hint})` : error.message);
+  if (error instanceof TrtError) return redact(describeError(error));
   process.stderr.write(redact(`trt: internal error in the demo (please report it)\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`));
   return redact(`internal error: ${error instanceof Error ? error.message : String(error)}`);
 }

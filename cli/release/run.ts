@@ -12,7 +12,7 @@
  * ```
  */
 import { fileStamp } from '../core/artifacts.js';
-import { TrtError } from '../core/errors.js';
+import { describeError, TrtError } from '../core/errors.js';
 import { redactJson, secretRedactor } from '../core/redact.js';
 import type { GateContext, ReleaseState } from './gates/gate.js';
 import { GATES } from './gates/index.js';
@@ -118,9 +118,4 @@ export class ReleaseRun {
 
 function skipped(name: StepName, reason: string): GateResult {
   return { name, status: 'skip', startedAt: new Date().toISOString(), durationMs: 0, reason, metrics: [], evidence: {} };
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof TrtError) return error.hint ? `${error.message} (${error.hint})` : error.message;
-  return error instanceof Error ? error.message : String(error);
 }

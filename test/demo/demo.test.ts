@@ -15,17 +15,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
+import type { Inventory } from '../../cli/demo/environment.js';
 import { BIN, REPO } from '../cli/run.js';
-
-/** What the demo writes to `<artifacts>/demo-environment.json` as things start. */
-interface Inventory {
-  runId: string;
-  demoPid: number;
-  marker: string;
-  folder: string | null;
-  processes: { what: string; pid: number }[];
-  ports: { what: string; port: number }[];
-}
 
 interface DemoRun {
   child: ChildProcess;

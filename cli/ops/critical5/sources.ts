@@ -4,7 +4,7 @@
  * is the user's to fix before anything is worth reading, and a failure that is not a TrtError is
  * a bug: both are thrown, never turned into a line of the report.
  */
-import { TrtError } from '../../core/errors.js';
+import { describeError, TrtError } from '../../core/errors.js';
 import type { Truth } from '../../core/truth.js';
 import { checkDatabase } from '../db/run-checks.js';
 import { fetchLogs, type LogSourceOptions } from '../logs/fetch.js';
@@ -50,5 +50,5 @@ export async function readSources(request: SourceRequest): Promise<Sources> {
 
 function reasonOf(error: unknown): string {
   if (!(error instanceof TrtError) || error.code === 'BAD_FLAG') throw error;
-  return error.hint ? `${error.message} (${error.hint})` : error.message;
+  return describeError(error);
 }

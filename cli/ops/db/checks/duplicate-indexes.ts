@@ -62,20 +62,6 @@ export function findDuplicateIndexes(indexes: readonly IndexDefinition[]): Dupli
   return duplicates.sort((a, b) => b.index.sizeBytes - a.index.sizeBytes || a.index.index.localeCompare(b.index.index));
 }
 
-interface Row {
-  schema: string;
-  table: string;
-  index: string;
-  method: string;
-  unique: boolean;
-  primary: boolean;
-  valid: boolean;
-  predicate: string | null;
-  key_columns: string[];
-  include_columns: string[];
-  size_bytes: number;
-}
-
 const SQL = `
 SELECT n.nspname AS schema,
        t.relname AS table,
@@ -85,9 +71,9 @@ SELECT n.nspname AS schema,
        i.indisprimary AS primary,
        i.indisvalid AS valid,
        pg_get_expr(i.indpred, i.indrelid) AS predicate,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k) AS key_columns,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(i.indnkeyatts::int + 1, i.indnatts::int) AS k ORDER BY k) AS include_columns,
-       pg_relation_size(i.indexrelid)::float8 AS size_bytes
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k) AS "keyColumns",
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(i.indnkeyatts::int + 1, i.indnatts::int) AS k ORDER BY k) AS "includeColumns",
+       pg_relation_size(i.indexrelid)::float8 AS "sizeBytes"
 FROM pg_index AS i
 JOIN pg_class AS c ON c.oid = i.indexrelid
 JOIN pg_class AS t ON t.oid = i.indrelid
@@ -100,22 +86,8 @@ export const duplicateIndexes: DbCheckModule = {
   id: 'duplicate-indexes',
   title: 'Duplicate indexes',
   async run(db) {
-    const rows = await db.query<Row>(SQL);
-    const duplicates = findDuplicateIndexes(
-      rows.map((row) => ({
-        schema: row.schema,
-        table: row.table,
-        index: row.index,
-        method: row.method,
-        unique: row.unique,
-        primary: row.primary,
-        valid: row.valid,
-        predicate: row.predicate,
-        keyColumns: row.key_columns,
-        includeColumns: row.include_columns,
-        sizeBytes: row.size_bytes,
-      })),
-    );
+    const indexes = await db.query<IndexDefinition>(SQL);
+    const duplicates = findDuplicateIndexes(indexes);
     const total = duplicates.reduce((sum, duplicate) => sum + duplicate.index.sizeBytes, 0);
     return {
       status: duplicates.length > 0 ? 'warn' : 'ok',
@@ -125,17 +97,22 @@ export const duplicateIndexes: DbCheckModule = {
               .slice(0, 3)
               .map((duplicate) => `${duplicate.index.index} by ${duplicate.coveredBy.index}`)
               .join(', ')}${duplicates.length > 3 ? ', …' : ''} (${bytes(total)})`
-          : `no index covered by another (${plural(rows.length, 'index', 'indexes')} compared)`,
-      numbers: { count: duplicates.length, bytes: total, indexes: rows.length },
+          : `no index covered by another (${plural(indexes.length, 'index', 'indexes')} compared)`,
+      numbers: { count: duplicates.length, bytes: total, indexes: indexes.length },
       rows: duplicates.map(({ index, coveredBy }) => ({
         schema: index.schema,
         table: index.table,
         index: index.index,
-        columns: [...index.keyColumns, ...index.includeColumns.map((column) => `+${column}`)].join(', '),
+        columns: columnList(index),
         covered_by: coveredBy.index,
-        covered_by_columns: [...coveredBy.keyColumns, ...coveredBy.includeColumns.map((column) => `+${column}`)].join(', '),
+        covered_by_columns: columnList(coveredBy),
         size_bytes: index.sizeBytes,
       })),
     };
   },
 };
+
+/** Key columns, then the INCLUDE ones marked `+`. */
+function columnList(index: IndexDefinition): string {
+  return [...index.keyColumns, ...index.includeColumns.map((column) => `+${column}`)].join(', ');
+}
