@@ -49,7 +49,8 @@ export function describeDatabaseUrl(url: string): string {
   return `${host}:${port}/${database || '(default database)'}`;
 }
 
-function safeDecode(text: string): string {
+/** decodeURIComponent, or the text itself when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

@@ -13,6 +13,7 @@ import { useColor } from '../core/terminal.js';
 import { loadTruth } from '../core/truth.js';
 import { renderDbJson, renderDbMarkdown, renderDbText } from '../ops/db/render.js';
 import { checkDatabase } from '../ops/db/run-checks.js';
+import { opsDatabaseUrl } from '../ops/secrets.js';
 
 type Format = 'text' | 'json' | 'markdown';
 
@@ -40,7 +41,7 @@ export function registerOpsDb(ops: Command, run: (action: () => Promise<number>)
       run(async () => {
         const root = resolve(flags.root);
         const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
-        const url = flags.url || process.env.DATABASE_URL_READONLY || process.env.DATABASE_URL;
+        const url = opsDatabaseUrl(flags.url);
         if (!url) {
           throw new TrtError(
             'DATABASE_URL_MISSING',

@@ -7,12 +7,13 @@ import { join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { writeArtifacts } from '../core/artifacts.js';
 import { ExitCode, TrtError } from '../core/errors.js';
-import { secretRedactor, secretValuesFrom } from '../core/redact.js';
+import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
 import { loadTruth } from '../core/truth.js';
 import { DEFAULT_LINE_LIMIT, fetchLogs, type LogFetchResult } from '../ops/logs/fetch.js';
 import { LEVELS } from '../ops/logs/normalize.js';
 import { describeFetch, describeWait, renderLogsJson, renderLogsJsonl, renderLogsMarkdown, renderLogsText } from '../ops/logs/report.js';
+import { opsSecretValues } from '../ops/secrets.js';
 
 type Format = 'text' | 'json' | 'markdown';
 
@@ -52,7 +53,7 @@ export function registerOpsLogs(ops: Command, run: (action: () => Promise<number
       run(async () => {
         const root = resolve(flags.root);
         const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
-        const secretValues = secretValuesFrom([...new Set([...(truth.env?.secret ?? []), 'RENDER_API_KEY'])], process.env);
+        const secretValues = opsSecretValues(truth);
         const redact = secretRedactor(secretValues);
         const source = flags.source ?? (flags.file === undefined ? 'render' : 'file');
         const now = new Date();

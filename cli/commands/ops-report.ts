@@ -9,9 +9,9 @@ import { join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { writeArtifacts } from '../core/artifacts.js';
 import { ExitCode, TrtError } from '../core/errors.js';
-import { secretRedactor, secretValuesFrom } from '../core/redact.js';
+import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
-import { loadTruth, type Truth } from '../core/truth.js';
+import { loadTruth } from '../core/truth.js';
 import { buildCritical5, buildSnapshot, type Critical5Input } from '../ops/critical5/critical5.js';
 import { readSources } from '../ops/critical5/sources.js';
 import { hasUrgent } from '../ops/critical5/rank.js';
@@ -25,6 +25,7 @@ import {
   type RenderContext,
 } from '../ops/critical5/render.js';
 import { describeWait } from '../ops/logs/report.js';
+import { opsDatabaseUrl, opsSecretValues } from '../ops/secrets.js';
 
 type Format = 'text' | 'json' | 'markdown';
 
@@ -104,8 +105,8 @@ function withSourceOptions(command: Command): Command {
 async function gather(flags: Flags): Promise<Gathered> {
   const root = resolve(flags.root);
   const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
-  const url = flags.db ? (flags.url ?? (process.env.DATABASE_URL_READONLY || process.env.DATABASE_URL || undefined)) : undefined;
-  const secretValues = secretsOf(truth, url);
+  const url = flags.db ? opsDatabaseUrl(flags.url) : undefined;
+  const secretValues = opsSecretValues(truth, process.env, url);
   const redact = secretRedactor(secretValues);
   const now = new Date();
   const source = flags.source ?? (flags.file === undefined ? 'render' : 'file');
@@ -144,27 +145,6 @@ async function gather(flags: Flags): Promise<Gathered> {
   }
   const dbChecks = db ? db.checks.filter((check) => check.status !== 'unavailable').length : null;
   return { input: { truth, logs, db, now, redact, unavailable }, context: { dbChecks, unavailable }, redact, root };
-}
-
-/**
- * The values never to print: every `env.secret` variable, the Render key (whatever the truth
- * says), and the password of a --url given on the command line, which no variable holds.
- */
-function secretsOf(truth: Truth, url: string | undefined): string[] {
-  const values = secretValuesFrom([...new Set([...(truth.env?.secret ?? []), 'RENDER_API_KEY'])], process.env);
-  if (url !== undefined && URL.canParse(url)) {
-    const password = new URL(url).password;
-    if (password !== '') values.push(password, decodedOrSame(password));
-  }
-  return values;
-}
-
-function decodedOrSame(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function emit(flags: Flags, gathered: Gathered, name: string, isoTime: string, documents: Record<Format, () => string>): void {

@@ -17,10 +17,11 @@ import pg from 'pg';
 import type { MigrationFile } from '../../../bot/db/migrate.js';
 import { describeDatabaseUrl } from '../../../bot/db/pool.js';
 import { TrtError } from '../../core/errors.js';
-import { redactJson, secretRedactor, secretValuesFrom } from '../../core/redact.js';
+import { redactJson, secretRedactor } from '../../core/redact.js';
 import type { Truth } from '../../core/truth.js';
 import type { DbCheck, DbReport } from '../model.js';
 import { QUERY_TEXT_MAX, ROWS_MAX, settingsFrom, type DbCheckContext, type DbCheckModule, type DbReader } from './check.js';
+import { opsSecretValues } from '../secrets.js';
 import { DB_CHECKS } from './checks/index.js';
 import { queryReadOnly } from './read-only.js';
 import { describeDbError } from './verdict.js';
@@ -130,28 +131,8 @@ const PASSWORD_LITERAL: readonly [RegExp, string][] = [
  * password literals in query texts.
  */
 export function databaseRedactor(url: string, truth: Truth, env: NodeJS.ProcessEnv = process.env): (text: string) => string {
-  const values = [...secretValuesFrom([...(truth.env?.secret ?? []), 'RENDER_API_KEY'], env), url, ...passwordsOf(url)];
-  const bySecret = secretRedactor(values);
+  const bySecret = secretRedactor(opsSecretValues(truth, env, url));
   return (text) => PASSWORD_LITERAL.reduce((current, [pattern, replacement]) => current.replace(pattern, replacement), bySecret(text));
-}
-
-function passwordsOf(url: string): string[] {
-  try {
-    const password = new URL(url).password;
-    return password ? [password, safeDecode(password)] : [];
-  } catch {
-    const conninfo = /(?:^|\s)password\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S+))/i.exec(url);
-    const password = conninfo?.[1] ?? conninfo?.[2];
-    return password ? [password] : [];
-  }
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function cut(text: string, max: number): string {
