@@ -45,8 +45,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** What the bot uses where truth.yaml is silent; `trt ops db` judges a database by the same values. */
-export const BOT_DEFAULTS = {
+/** What the bot uses where truth.yaml is silent. */
+const BOT_DEFAULTS = {
   lockKey: 74110001,
   heartbeatIntervalS: 15,
   staleHeartbeatS: 60,
@@ -109,11 +109,7 @@ export function configFrom(truth: Truth, env: Env, root: string, truthFile: stri
     logLevel: optional('LOG_LEVEL') ?? 'info',
     version: packageVersion(),
     truthFile,
-    migrationsDir: resolveFrom(root, truth.database?.migrations ?? 'bot/migrations'),
-    lockKey: truth.database?.lock_key ?? BOT_DEFAULTS.lockKey,
-    heartbeatIntervalS: truth.database?.heartbeat_interval_s ?? BOT_DEFAULTS.heartbeatIntervalS,
-    staleHeartbeatS: truth.database?.stale_heartbeat_s ?? BOT_DEFAULTS.staleHeartbeatS,
-    staleIdleS: truth.database?.stale_idle_s ?? BOT_DEFAULTS.staleIdleS,
+    ...databaseSettings(truth, root),
     queueCapacity: truth.queue?.capacity ?? BOT_DEFAULTS.queueCapacity,
     workers: truth.queue?.workers ?? BOT_DEFAULTS.workers,
     bodyLimitBytes: truth.security?.body_limit_bytes ?? BOT_DEFAULTS.bodyLimitBytes,
@@ -121,8 +117,25 @@ export function configFrom(truth: Truth, env: Env, root: string, truthFile: stri
     kieApiKey: optional('KIE_API_KEY'),
     modelsFile: resolveFrom(root, truth.generation?.models ?? 'product/models.yaml'),
     generationDeadlineS: truth.generation?.deadline_s ?? BOT_DEFAULTS.generationDeadlineS,
-    generationPollIntervalS: truth.generation?.poll_interval_s ?? BOT_DEFAULTS.generationPollIntervalS,
     secretValues,
+  };
+}
+
+/**
+ * What the bot does with its database, from truth.yaml with the bot's defaults where it is
+ * silent: the bot runs by these, and `trt ops db` judges a database by the same values.
+ */
+export function databaseSettings(truth: Truth, root: string) {
+  const migrationsFolder = truth.database?.migrations ?? 'bot/migrations';
+  return {
+    /** As the truth names it (`database.migrations`), for messages. */
+    migrationsFolder,
+    migrationsDir: resolveFrom(root, migrationsFolder),
+    lockKey: truth.database?.lock_key ?? BOT_DEFAULTS.lockKey,
+    heartbeatIntervalS: truth.database?.heartbeat_interval_s ?? BOT_DEFAULTS.heartbeatIntervalS,
+    staleHeartbeatS: truth.database?.stale_heartbeat_s ?? BOT_DEFAULTS.staleHeartbeatS,
+    staleIdleS: truth.database?.stale_idle_s ?? BOT_DEFAULTS.staleIdleS,
+    generationPollIntervalS: truth.generation?.poll_interval_s ?? BOT_DEFAULTS.generationPollIntervalS,
   };
 }
 

@@ -5,8 +5,7 @@
  * cannot run (permission, timeout, a table this database does not have) the runner records it as
  * `unavailable` with the reason, and the other checks go on.
  */
-import { join, resolve } from 'node:path';
-import { BOT_DEFAULTS } from '../../../bot/config.js';
+import { databaseSettings } from '../../../bot/config.js';
 import type { MigrationFile } from '../../../bot/db/migrate.js';
 import type { Truth } from '../../core/truth.js';
 import type { DbCheck } from '../model.js';
@@ -45,17 +44,7 @@ export const DEFAULT_THRESHOLDS: Readonly<DbThresholds> = {
 export interface DbCheckContext {
   thresholds: DbThresholds;
   /** The bot's side of the contract: its lock, its heartbeat limits, its migrations, its poll period. */
-  bot: {
-    lockKey: number;
-    heartbeatIntervalS: number;
-    staleHeartbeatS: number;
-    staleIdleS: number;
-    /** Absolute path of the migrations folder. */
-    migrationsDir: string;
-    /** The folder as the truth names it (`database.migrations`), for summaries. */
-    migrationsFolder: string;
-    generationPollIntervalS: number;
-  };
+  bot: ReturnType<typeof databaseSettings>;
   /** The migration files, when the caller already read them; otherwise the check reads `bot.migrationsDir`. */
   migrations?: readonly MigrationFile[];
   serverVersionNum: number;
@@ -81,21 +70,11 @@ export const QUERY_TEXT_MAX = 200;
 /** At most this many offending rows per check, worst first. */
 export const ROWS_MAX = 20;
 
-/** Reads the thresholds and the bot's settings from the truth; unset ones take the bot's defaults (bot/config.ts). */
+/** Reads the thresholds and the bot's settings from the truth; unset ones take the bot's defaults (bot/config.ts databaseSettings). */
 export function settingsFrom(truth: Truth, root: string): Pick<DbCheckContext, 'thresholds' | 'bot'> {
-  const database = truth.database ?? {};
-  const migrationsFolder = database.migrations ?? join('bot', 'migrations');
   return {
     thresholds: { ...DEFAULT_THRESHOLDS, ...definedOnly(truth.observability?.db ?? {}) },
-    bot: {
-      lockKey: database.lock_key ?? BOT_DEFAULTS.lockKey,
-      heartbeatIntervalS: database.heartbeat_interval_s ?? BOT_DEFAULTS.heartbeatIntervalS,
-      staleHeartbeatS: database.stale_heartbeat_s ?? BOT_DEFAULTS.staleHeartbeatS,
-      staleIdleS: database.stale_idle_s ?? BOT_DEFAULTS.staleIdleS,
-      migrationsDir: resolve(root, migrationsFolder),
-      migrationsFolder,
-      generationPollIntervalS: truth.generation?.poll_interval_s ?? BOT_DEFAULTS.generationPollIntervalS,
-    },
+    bot: databaseSettings(truth, root),
   };
 }
 
