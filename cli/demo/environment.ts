@@ -32,8 +32,9 @@ import { describeDatabaseUrl } from '../../bot/db/pool.js';
 import { KieEmulator } from '../../emulators/kie/server.js';
 import { RenderEmulator } from '../../emulators/render/server.js';
 import { TelegramEmulator } from '../../emulators/telegram/server.js';
-import { packageFile, packageRoot } from '../core/package-root.js';
 import { freePort } from '../core/free-port.js';
+import { packageFile, packageRoot } from '../core/package-root.js';
+import { SpawnedService } from '../smoke/spawn.js';
 import type { CleanupStack } from './cleanup.js';
 
 /** The environment variable every process of one demo run carries, with the run's id. */
@@ -272,14 +273,13 @@ async function startBot(stack: CleanupStack, options: BotStart): Promise<BotInst
   } finally {
     closeSync(output);
   }
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-  const alive = () => child.exitCode === null && child.signalCode === null;
+  const service = new SpawnedService(child, port);
+  const alive = () => service.exit === null;
   stack.add(
     `${what} (pid ${child.pid ?? '?'})`,
-    () => stopChild(child, exited, BOT_STOP_GRACE_MS),
+    async () => {
+      await service.stop(BOT_STOP_GRACE_MS);
+    },
     () => {
       if (alive()) child.kill('SIGKILL');
     },
@@ -296,20 +296,6 @@ async function startBot(stack: CleanupStack, options: BotStart): Promise<BotInst
     await sleep(POLL_MS);
   }
   return { role, url, port, pid: child.pid!, startMs: performance.now() - began };
-}
-
-/** SIGTERM, the grace period, then SIGKILL: how a platform stops an instance. */
-async function stopChild(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-  const outcome = await Promise.race([exited.then(() => 'exited' as const), late]);
-  clearTimeout(timer);
-  if (outcome === 'late') {
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
 
 async function lockState(url: string): Promise<string | null> {
