@@ -5,6 +5,7 @@
  * list every one and a real run can refuse to start with all of them named.
  */
 import { join, resolve } from 'node:path';
+import { durationMs } from '../core/duration.js';
 import { TrtError } from '../core/errors.js';
 import { secretValuesFrom } from '../core/redact.js';
 import type { Truth } from '../core/truth.js';
@@ -62,9 +63,6 @@ export const DEFAULT_DEPLOY_TIMEOUT_MS = 20 * 60_000;
 const WATCH_POLL_MAX_MS = 15_000;
 const WATCH_POLL_MIN_MS = 1_000;
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/i;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 export function resolveReleaseSettings(truth: Truth, truthPath: string, flags: ReleaseFlags, root: string, env: NodeJS.ProcessEnv = process.env): ReleaseSettings {
   const steps = (truth.release?.steps ?? [...STEP_NAMES]) as StepName[];
   const skipped = skipList(flags.skip, steps);
@@ -96,9 +94,8 @@ export function resolveReleaseSettings(truth: Truth, truthPath: string, flags: R
 
 /** `2m`, `90s`, `1.5h`, `500ms` in milliseconds; `minimumMs` keeps a timeout from being zero. */
 export function parseDuration(flag: string, text: string, minimumMs = 0): number {
-  const match = DURATION.exec(text.trim());
-  const ms = match ? Math.round(Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!) : NaN;
-  if (!(ms >= minimumMs)) {
+  const ms = durationMs(text);
+  if (ms === undefined || ms < minimumMs) {
     throw new TrtError('BAD_FLAG', `${flag} ${JSON.stringify(text)} is not a duration`, `give a number and a unit: 30s, 2m, 1h${minimumMs > 0 ? ' (more than zero)' : ''}`);
   }
   return ms;

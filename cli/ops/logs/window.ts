@@ -2,14 +2,13 @@
  * The time window of `trt ops logs`: `--since` and `--until` are each a duration back from now
  * (`30m`, `2h`, `1d`, `90s`, `1w`), an RFC 3339 time, or (only `--until`) `now`.
  */
+import { durationMs } from '../../core/duration.js';
 import { TrtError } from '../../core/errors.js';
 import type { LogWindow } from '../model.js';
 
 /** Render's own default when no start is given. */
 export const DEFAULT_SINCE = '1h';
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 /** `since` (default {@link DEFAULT_SINCE}) to `until` (default now); throws a TrtError for an unreadable or empty window. */
@@ -34,8 +33,8 @@ export function parseBounds(since: string | undefined, until: string | undefined
 export function parseTimeFlag(flag: '--since' | '--until', value: string, now: Date): number {
   const text = value.trim();
   if (flag === '--until' && text.toLowerCase() === 'now') return now.getTime();
-  const duration = DURATION.exec(text);
-  if (duration) return now.getTime() - Number(duration[1]) * UNIT_MS[duration[2]!.toLowerCase()]!;
+  const back = durationMs(text);
+  if (back !== undefined) return now.getTime() - back;
   const ms = RFC3339.test(text) ? Date.parse(text.replace(' ', 'T')) : NaN;
   if (Number.isNaN(ms)) {
     throw new TrtError(
