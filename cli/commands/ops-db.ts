@@ -4,13 +4,12 @@
  * inbox, error events, sizes, indexes, sequences, slow statements). Exit 1 when a check is
  * critical, 2 when there is no database to check or it cannot be reached.
  */
-import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { writeArtifacts } from '../core/artifacts.js';
+import { emitReport, JSON_AND_MARKDOWN } from '../core/artifacts.js';
 import { ExitCode, TrtError } from '../core/errors.js';
 import { useColor } from '../core/terminal.js';
-import { loadTruth } from '../core/truth.js';
+import { loadTruth, truthPathFor } from '../core/truth.js';
 import { renderDbJson, renderDbMarkdown, renderDbText } from '../ops/db/render.js';
 import { checkDatabase } from '../ops/db/run-checks.js';
 import { opsDatabaseUrl } from '../ops/secrets.js';
@@ -40,7 +39,7 @@ export function registerOpsDb(ops: Command, run: (action: () => Promise<number>)
     .action((flags: Flags) =>
       run(async () => {
         const root = resolve(flags.root);
-        const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
+        const truth = loadTruth(truthPathFor(root, flags.truth)).truth;
         const url = opsDatabaseUrl(flags.url);
         if (!url) {
           throw new TrtError(
@@ -50,21 +49,20 @@ export function registerOpsDb(ops: Command, run: (action: () => Promise<number>)
           );
         }
         const report = await checkDatabase({ url, truth, root });
-        const documents: Record<Format, () => string> = {
-          text: () => renderDbText(report, { color: !flags.out && useColor(process.stdout) }),
-          json: () => renderDbJson(report),
-          markdown: () => renderDbMarkdown(report),
-        };
-        const document = documents[flags.format]();
-        if (flags.out) writeFileSync(flags.out, document);
-        else process.stdout.write(document);
-        if (flags.artifacts !== false) {
-          const written = writeArtifacts(resolve(root, flags.artifacts), 'ops-db', report.checkedAt, [
-            { ext: 'json', content: renderDbJson(report) },
-            { ext: 'md', content: renderDbMarkdown(report) },
-          ]);
-          process.stderr.write(`trt: reports written: ${written.map((path) => relative(process.cwd(), path)).join(', ')}\n`);
-        }
+        emitReport({
+          root,
+          name: 'ops-db',
+          isoTime: report.checkedAt,
+          render: {
+            text: () => renderDbText(report, { color: !flags.out && useColor(process.stdout) }),
+            json: () => renderDbJson(report),
+            markdown: () => renderDbMarkdown(report),
+          },
+          format: flags.format,
+          out: flags.out,
+          artifacts: flags.artifacts,
+          artifactFiles: JSON_AND_MARKDOWN,
+        });
         return report.checks.some((check) => check.status === 'critical') ? ExitCode.findings : ExitCode.ok;
       }),
     );

@@ -2,14 +2,13 @@
  * `trt ops logs`: the bot's logs from Render's API, a file or stdin, redacted, filtered to a
  * window, printed and saved under artifacts/ (JSON lines + a markdown summary).
  */
-import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { writeArtifacts } from '../core/artifacts.js';
+import { emitReport } from '../core/artifacts.js';
 import { ExitCode, TrtError } from '../core/errors.js';
 import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
-import { loadTruth } from '../core/truth.js';
+import { loadTruth, truthPathFor } from '../core/truth.js';
 import { DEFAULT_LINE_LIMIT, fetchLogs, type LogFetchResult } from '../ops/logs/fetch.js';
 import { LEVELS } from '../ops/logs/normalize.js';
 import { describeFetch, describeWait, renderLogsJson, renderLogsJsonl, renderLogsMarkdown, renderLogsText } from '../ops/logs/report.js';
@@ -52,7 +51,7 @@ export function registerOpsLogs(ops: Command, run: (action: () => Promise<number
     .action((flags: Flags) =>
       run(async () => {
         const root = resolve(flags.root);
-        const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
+        const truth = loadTruth(truthPathFor(root, flags.truth)).truth;
         const secretValues = opsSecretValues(truth);
         const redact = secretRedactor(secretValues);
         const source = flags.source ?? (flags.file === undefined ? 'render' : 'file');
@@ -80,16 +79,26 @@ export function registerOpsLogs(ops: Command, run: (action: () => Promise<number
 
 function emit(flags: Flags, fetched: LogFetchResult, redact: (text: string) => string, root: string, now: Date): void {
   const color = flags.format === 'text' && !flags.out && useColor(process.stdout);
-  const document = redact(flags.format === 'json' ? renderLogsJson(fetched) : flags.format === 'markdown' ? renderLogsMarkdown(fetched) : renderLogsText(fetched, { color }));
-  if (flags.out) writeFileSync(flags.out, document);
-  else process.stdout.write(document);
+  // What trt adds around the lines (the file name, the waits) is redacted too, once per document.
+  emitReport({
+    root,
+    name: 'ops-logs',
+    isoTime: now.toISOString(),
+    render: {
+      text: () => redact(renderLogsText(fetched, { color })),
+      json: () => redact(renderLogsJson(fetched)),
+      jsonl: () => redact(renderLogsJsonl(fetched)),
+      markdown: () => redact(renderLogsMarkdown(fetched)),
+    },
+    format: flags.format,
+    out: flags.out,
+    artifacts: flags.artifacts,
+    artifactFiles: [
+      { ext: 'jsonl', format: 'jsonl' },
+      { ext: 'md', format: 'markdown' },
+    ],
+  });
   process.stderr.write(`trt: ${redact(describeFetch(fetched))}\n`);
-  if (flags.artifacts === false) return;
-  const written = writeArtifacts(resolve(root, flags.artifacts), 'ops-logs', now.toISOString(), [
-    { ext: 'jsonl', content: redact(renderLogsJsonl(fetched)) },
-    { ext: 'md', content: redact(renderLogsMarkdown(fetched)) },
-  ]);
-  process.stderr.write(`trt: written: ${written.map((path) => relative(process.cwd(), path)).join(', ')}\n`);
 }
 
 function parseLimit(text: string): number {

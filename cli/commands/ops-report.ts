@@ -4,14 +4,13 @@
  * named in the report and the other one is still used; only when neither can be read is there
  * nothing to report (exit 2).
  */
-import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { writeArtifacts } from '../core/artifacts.js';
+import { emitReport, JSON_AND_MARKDOWN } from '../core/artifacts.js';
 import { ExitCode, TrtError } from '../core/errors.js';
 import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
-import { loadTruth } from '../core/truth.js';
+import { loadTruth, truthPathFor } from '../core/truth.js';
 import { buildCritical5, buildSnapshot, type Critical5Input } from '../ops/critical5/critical5.js';
 import { readSources } from '../ops/critical5/sources.js';
 import { hasUrgent } from '../ops/critical5/rank.js';
@@ -104,7 +103,7 @@ function withSourceOptions(command: Command): Command {
 
 async function gather(flags: Flags): Promise<Gathered> {
   const root = resolve(flags.root);
-  const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
+  const truth = loadTruth(truthPathFor(root, flags.truth)).truth;
   const url = flags.db ? opsDatabaseUrl(flags.url) : undefined;
   const secretValues = opsSecretValues(truth, process.env, url);
   const redact = secretRedactor(secretValues);
@@ -149,18 +148,11 @@ async function gather(flags: Flags): Promise<Gathered> {
 
 function emit(flags: Flags, gathered: Gathered, name: string, isoTime: string, documents: Record<Format, () => string>): void {
   const { redact, context } = gathered;
-  const document = redact(documents[flags.format]());
-  if (flags.out) writeFileSync(flags.out, document);
-  else process.stdout.write(document.endsWith('\n') ? document : `${document}\n`);
   // A json document on stdout says nothing about a source it lacks; stderr does.
   if (flags.format === 'json' || flags.out) {
     if (context.unavailable.logs) process.stderr.write(`trt: logs not read: ${context.unavailable.logs}\n`);
     if (context.unavailable.db) process.stderr.write(`trt: database not checked: ${context.unavailable.db}\n`);
   }
-  if (flags.artifacts === false) return;
-  const written = writeArtifacts(resolve(gathered.root, flags.artifacts), name, isoTime, [
-    { ext: 'json', content: redact(documents.json()) },
-    { ext: 'md', content: redact(documents.markdown()) },
-  ]);
-  process.stderr.write(`trt: reports written: ${written.map((path) => relative(process.cwd(), path)).join(', ')}\n`);
+  const render = Object.fromEntries(Object.entries(documents).map(([format, document]) => [format, () => redact(document())]));
+  emitReport({ root: gathered.root, name, isoTime, render, format: flags.format, out: flags.out, artifacts: flags.artifacts, artifactFiles: JSON_AND_MARKDOWN });
 }

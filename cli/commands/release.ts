@@ -8,14 +8,14 @@ import { Option, type Command } from 'commander';
 import { ExitCode, TrtError } from '../core/errors.js';
 import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
-import { loadTruth } from '../core/truth.js';
+import { loadTruth, truthPathFor } from '../core/truth.js';
 import { gitFacts } from '../release/git.js';
 import type { ReleaseReport } from '../release/model.js';
 import { planRelease, type ReleasePlan } from '../release/plan.js';
 import { createReleaseProgress, type ReleaseProgress } from '../release/progress.js';
 import { LEDGER_FILE, renderReleaseJson, renderReleaseMarkdown, writeReleaseReport } from '../release/report.js';
 import { ReleaseRun } from '../release/run.js';
-import { resolveReleaseSettings, truthPathFor, type ReleaseFlags } from '../release/settings.js';
+import { resolveReleaseSettings, type ReleaseFlags } from '../release/settings.js';
 import { DEFAULT_CONSECUTIVE_CLEAN, describeDone, evaluateDone, readLedger } from '../release/status.js';
 
 type Format = 'text' | 'json' | 'markdown';

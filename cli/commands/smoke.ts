@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { writeArtifacts } from '../core/artifacts.js';
+import { emitReport } from '../core/artifacts.js';
 import { ExitCode } from '../core/errors.js';
 import { secretRedactor } from '../core/redact.js';
 import { useColor } from '../core/terminal.js';
-import { loadTruth } from '../core/truth.js';
+import { loadTruth, truthPathFor } from '../core/truth.js';
 import { renderJson } from '../smoke/reporters/json.js';
 import { renderJunit } from '../smoke/reporters/junit.js';
 import { renderMarkdown } from '../smoke/reporters/markdown.js';
@@ -45,7 +44,7 @@ export function registerSmoke(program: Command, run: (action: () => Promise<numb
     .action((flags: Flags) =>
       run(async () => {
         const root = resolve(flags.root);
-        const truth = loadTruth(resolve(flags.truth ?? join(root, 'product', 'truth.yaml'))).truth;
+        const truth = loadTruth(truthPathFor(root, flags.truth)).truth;
         const settings = resolveSmokeSettings(truth, flags, root);
         if (flags.dryRun) {
           const plan = planSmoke(settings);
@@ -53,17 +52,27 @@ export function registerSmoke(program: Command, run: (action: () => Promise<numb
           return ExitCode.ok;
         }
         const report = await runWithProgress(settings, flags);
-        const document = render(report, flags.format);
-        if (flags.out) writeFileSync(flags.out, document);
-        else if (flags.format !== 'text') process.stdout.write(document);
-        if (flags.artifacts !== false) {
-          const written = writeArtifacts(resolve(root, flags.artifacts), 'smoke', report.startedAt, [
-            { ext: 'json', content: renderJson(report) },
-            { ext: 'md', content: renderMarkdown(report) },
-            { ext: 'junit.xml', content: renderJunit(report) },
-          ]);
-          process.stderr.write(`trt: reports written: ${written.map((path) => relative(process.cwd(), path)).join(', ')}\n`);
-        }
+        emitReport({
+          root,
+          name: 'smoke',
+          isoTime: report.startedAt,
+          render: {
+            json: () => renderJson(report),
+            junit: () => renderJunit(report),
+            markdown: () => renderMarkdown(report),
+            text: () => renderText(report, { color: false }),
+          },
+          format: flags.format,
+          out: flags.out,
+          // The live progress printer has shown the text report already.
+          stdout: flags.format !== 'text',
+          artifacts: flags.artifacts,
+          artifactFiles: [
+            { ext: 'json', format: 'json' },
+            { ext: 'md', format: 'markdown' },
+            { ext: 'junit.xml', format: 'junit' },
+          ],
+        });
         return report.summary.failed > 0 ? ExitCode.findings : ExitCode.ok;
       }),
     );
@@ -90,19 +99,6 @@ async function runWithProgress(settings: SmokeSettings, flags: Flags): Promise<S
   } finally {
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
-  }
-}
-
-function render(report: SmokeReport, format: Format): string {
-  switch (format) {
-    case 'json':
-      return renderJson(report);
-    case 'junit':
-      return renderJunit(report);
-    case 'markdown':
-      return renderMarkdown(report);
-    case 'text':
-      return renderText(report, { color: false });
   }
 }
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
-import { loadTruth } from '../core/truth.js';
+import { loadTruth, truthPathFor } from '../core/truth.js';
 
 export function registerTruth(program: Command, run: (action: () => Promise<number>) => Promise<void>): void {
   const truth = program.command('truth').description('work with product/truth.yaml');
@@ -12,7 +12,7 @@ export function registerTruth(program: Command, run: (action: () => Promise<numb
     .option('--truth <file>', 'truth file (default: <root>/product/truth.yaml)')
     .action((flags: { root: string; truth?: string }) =>
       run(async () => {
-        const path = resolve(flags.truth ?? `${resolve(flags.root)}/product/truth.yaml`);
+        const path = truthPathFor(resolve(flags.root), flags.truth);
         const loaded = loadTruth(path);
         const sections = Object.keys(loaded.truth).filter((key) => key !== 'version' && key !== '$schema');
         process.stdout.write(`✔ ${path} is valid (${sections.length} sections: ${sections.join(', ')})\n`);

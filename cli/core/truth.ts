@@ -3,6 +3,7 @@
  * schema problem back to its YAML line so the user can fix all of them in one pass.
  */
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { TrtError } from './errors.js';
 import { parseYamlWithSchema, type ParseOptions, type YamlSchemaCheck } from './yaml-schema.js';
 
@@ -89,6 +90,11 @@ const TRUTH_CHECK: YamlSchemaCheck = {
 };
 
 /** Reads and validates a truth file; throws a {@link TrtError} naming every problem. */
+/** `<root>/product/truth.yaml` unless --truth names another file; absolute. */
+export function truthPathFor(root: string, truth: string | undefined): string {
+  return resolve(truth ?? join(root, 'product', 'truth.yaml'));
+}
+
 export function loadTruth(path: string, options: ParseOptions = {}): LoadedTruth {
   let text: string;
   try {

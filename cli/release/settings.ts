@@ -4,7 +4,7 @@
  * but lacks (a missing variable, no --url) is recorded as a problem of that step, so --dry-run can
  * list every one and a real run can refuse to start with all of them named.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { durationMs } from '../core/duration.js';
 import { TrtError } from '../core/errors.js';
 import { secretValuesFrom } from '../core/redact.js';
@@ -167,7 +167,3 @@ function logSource(env: NodeJS.ProcessEnv): ReleaseSettings['logs'] {
   }
 }
 
-/** `<root>/product/truth.yaml` unless --truth names another file. */
-export function truthPathFor(root: string, truth: string | undefined): string {
-  return resolve(truth ?? join(root, 'product', 'truth.yaml'));
-}
