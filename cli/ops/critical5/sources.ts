@@ -25,27 +25,19 @@ export interface Sources {
   unavailable: Unavailable;
 }
 
+/** Both sources at once: Render's rate-limit pauses (up to a minute) do not hold up the database checks. */
 export async function readSources(request: SourceRequest): Promise<Sources> {
+  const { logs: logRequest, db: dbRequest } = request;
+  const [logs, db] = await Promise.allSettled([
+    'skipped' in logRequest ? Promise.resolve(null) : fetchLogs(logRequest),
+    'skipped' in dbRequest ? Promise.resolve(null) : checkDatabase({ ...dbRequest, now: request.now }),
+  ]);
   const unavailable: Unavailable = {};
-  let logs: LogFetch | null = null;
-  if ('skipped' in request.logs) unavailable.logs = request.logs.skipped;
-  else {
-    try {
-      logs = await fetchLogs(request.logs);
-    } catch (error) {
-      unavailable.logs = request.redact(reasonOf(error));
-    }
-  }
-  let db: DbReport | null = null;
-  if ('skipped' in request.db) unavailable.db = request.db.skipped;
-  else {
-    try {
-      db = await checkDatabase({ ...request.db, now: request.now });
-    } catch (error) {
-      unavailable.db = request.redact(reasonOf(error));
-    }
-  }
-  return { logs, db, unavailable };
+  if ('skipped' in logRequest) unavailable.logs = logRequest.skipped;
+  else if (logs.status === 'rejected') unavailable.logs = request.redact(reasonOf(logs.reason));
+  if ('skipped' in dbRequest) unavailable.db = dbRequest.skipped;
+  else if (db.status === 'rejected') unavailable.db = request.redact(reasonOf(db.reason));
+  return { logs: logs.status === 'fulfilled' ? logs.value : null, db: db.status === 'fulfilled' ? db.value : null, unavailable };
 }
 
 function reasonOf(error: unknown): string {
