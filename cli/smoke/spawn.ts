@@ -107,16 +107,18 @@ export function spawnService(command: string, port: number, env: NodeJS.ProcessE
  * PID 1 may reap it late, while signal 0 still "finds" the zombie. Elsewhere signal 0 decides.
  */
 function groupAlive(groupId: number): boolean {
+  // Signal 0 answers in one call; /proc is read only when it finds someone, who may be a zombie.
+  try {
+    process.kill(-groupId, 0);
+  } catch (error) {
+    // EPERM: a member exists that this user may not signal.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    try {
-      process.kill(-groupId, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return true;
   }
   return entries.some((pid) => {
     try {

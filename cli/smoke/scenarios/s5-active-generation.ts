@@ -8,7 +8,9 @@ import type { AppEvent } from '../../../bot/events/events.js';
 import { pollBound, round, timeline, type Evidence } from '../context.js';
 import { fail, pass, type Scenario } from '../scenario.js';
 
-const ENDED = new Set(['GENERATION_CAPTURED', 'GENERATION_FAILED', 'GENERATION_EXPIRED', 'GENERATION_REFUSED', 'DISPATCH_FAIL']);
+/** How a generation ends without a photo. */
+const FAILED = new Set(['GENERATION_FAILED', 'GENERATION_EXPIRED', 'GENERATION_REFUSED', 'DISPATCH_FAIL']);
+const ENDED = new Set(['GENERATION_CAPTURED', ...FAILED]);
 
 
 export const s5ActiveGeneration: Scenario = {
@@ -52,7 +54,7 @@ export const s5ActiveGeneration: Scenario = {
     const outcome = await context.pollEvents('url', { cid }, (events) => {
       const ended = events.some((event) => ENDED.has(event.event));
       const delivered = events.some((event) => event.event === 'REPLY_SENT' && event.data.method === 'sendPhoto');
-      return (ended && delivered) || events.some((event) => ENDED.has(event.event) && event.event !== 'GENERATION_CAPTURED');
+      return (ended && delivered) || events.some((event) => FAILED.has(event.event));
     }, resultWithinMs);
     const events = outcome.events;
     const after = await context.credits('url');
@@ -67,7 +69,7 @@ export const s5ActiveGeneration: Scenario = {
       ledger: entries,
       events: timeline(events),
     };
-    const refused = events.find((event) => event.event === 'GENERATION_REFUSED' || event.event === 'GENERATION_FAILED' || event.event === 'GENERATION_EXPIRED' || event.event === 'DISPATCH_FAIL');
+    const refused = events.find((event) => FAILED.has(event.event));
     if (refused) return fail(`the generation ended in ${refused.event}: ${JSON.stringify(refused.data)}`, evidence);
     if (!outcome.done) return fail(`no photo within ${resultWithinMs} ms (last event: ${lastEvent(events)})`, evidence);
 
