@@ -28,3 +28,33 @@ export async function listenLocal(app: FastifyInstance, options: { host?: string
   const { port } = app.server.address() as AddressInfo;
   return `http://${connectableHost(host)}:${port}`;
 }
+
+/** Why a request body could not be read: the route answers 400 with the description. */
+export class BodyProblem {
+  constructor(readonly description: string) {}
+}
+
+/** Bodies are JSON or nothing: an empty body is undefined, anything unreadable a {@link BodyProblem}. */
+export function acceptJsonBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseJson(body as string));
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
+    done(null, new BodyProblem(`unsupported Content-Type "${request.headers['content-type']}": send JSON with Content-Type: application/json`));
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return new BodyProblem(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** An object without its undefined fields, so `{ windowMs: undefined }` overrides no default. */
+export function definedFields<T extends object>(partial: T): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

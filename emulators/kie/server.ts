@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { describeFetchError, isPlainObject, listenLocal } from '../net.js';
+import { acceptJsonBodies, BodyProblem, definedFields, describeFetchError, isPlainObject, listenLocal } from '../net.js';
 import { Waiters } from '../waiters.js';
 import { solidPng } from './png.js';
 import {
@@ -123,11 +123,6 @@ interface Entry {
   completeTime: number | null;
   consumeCredits: number;
   remainedCredits: number;
-}
-
-/** Why a request body could not be read. */
-class BodyProblem {
-  constructor(readonly description: string) {}
 }
 
 const BUILT_IN_BEHAVIOUR: TaskBehaviour = { outcome: 'success', delayMs: 0, callback: true };
@@ -283,13 +278,7 @@ export class KieEmulator {
 
   private buildApp(): FastifyInstance {
     const app = Fastify({ logger: false });
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-      done(null, parseJson(body as string));
-    });
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
-      done(null, new BodyProblem(`unsupported Content-Type "${request.headers['content-type']}": send JSON with Content-Type: application/json`));
-    });
+    acceptJsonBodies(app);
 
     app.addHook('onSend', async (request, reply) => {
       if (!request.url.startsWith(CONTROL)) {
@@ -589,19 +578,6 @@ function behaviourProblems(value: unknown): string[] {
 function assertBehaviour(behaviour: unknown): void {
   const problems = behaviourProblems(behaviour);
   if (problems.length > 0) throw new TypeError(`invalid behaviour: ${problems.join('; ')}`);
-}
-
-/** A partial behaviour without its undefined fields, so `{ failMsg: undefined }` overrides nothing. */
-function definedFields(behaviour: Partial<TaskBehaviour>): Partial<TaskBehaviour> {
-  return Object.fromEntries(Object.entries(behaviour).filter(([, value]) => value !== undefined)) as Partial<TaskBehaviour>;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    return new BodyProblem(`the body is not valid JSON: ${(error as Error).message}`);
-  }
 }
 
 function isHttpUrl(value: unknown): value is string {

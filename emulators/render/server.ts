@@ -19,7 +19,7 @@
  * ```
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { isPlainObject, listenLocal } from '../net.js';
+import { acceptJsonBodies, BodyProblem, definedFields, isPlainObject, listenLocal } from '../net.js';
 import {
   DEFAULT_DEPLOY_BEHAVIOUR,
   DEPLOY_STATUSES,
@@ -96,11 +96,6 @@ const CONTROL_ENDPOINTS =
 interface RenderError {
   id: string;
   message: string;
-}
-
-/** Why a request body could not be read. */
-class BodyProblem {
-  constructor(readonly description: string) {}
 }
 
 /** A fixed window of `limit` requests, started by the first request after the previous one ended. */
@@ -240,13 +235,7 @@ export class RenderEmulator {
 
   private buildApp(): FastifyInstance {
     const app = Fastify({ logger: false });
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-      done(null, parseJson(body as string));
-    });
-    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
-      done(null, new BodyProblem(`unsupported Content-Type "${request.headers['content-type']}": send JSON with Content-Type: application/json`));
-    });
+    acceptJsonBodies(app);
 
     app.addHook('onRequest', async (request, reply) => {
       // An async hook that has answered must return the reply, or Fastify goes on to the route.
@@ -503,16 +492,3 @@ function rateLimitProblems(value: Partial<RateLimitSettings>): string[] {
   return problems;
 }
 
-/** An object without its undefined fields, so `{ windowMs: undefined }` overrides nothing. */
-function definedFields<T extends object>(partial: T): Partial<T> {
-  return Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    return new BodyProblem(`the body is not valid JSON: ${(error as Error).message}`);
-  }
-}

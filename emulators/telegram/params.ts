@@ -6,7 +6,7 @@
  * chat id, and structured values (reply_markup, prices, …) may arrive as objects or as JSON text.
  * The helpers here apply those rules so each method reads its parameters in one line.
  */
-import { isPlainObject } from '../net.js';
+import { BodyProblem, isPlainObject } from '../net.js';
 
 export type Params = Record<string, unknown>;
 
@@ -15,11 +15,6 @@ const STRUCTURED_PARAMS = new Set([
   'allowed_updates', 'caption_entities', 'commands', 'entities', 'link_preview_options', 'media', 'prices',
   'reply_markup', 'reply_parameters', 'suggested_tip_amounts',
 ]);
-
-/** Why a request body could not be read; the route answers it as a 400. */
-export class BodyProblem {
-  constructor(readonly description: string) {}
-}
 
 export function parseJsonBody(body: string): Params | BodyProblem {
   if (body.trim() === '') return {};

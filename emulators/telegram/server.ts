@@ -18,9 +18,9 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { BotApiError, findMethod, METHOD_NAMES, type Handler } from './methods.js';
-import { describeFetchError, isPlainObject, listenLocal } from '../net.js';
+import { BodyProblem, describeFetchError, isPlainObject, listenLocal } from '../net.js';
 import { Waiters } from '../waiters.js';
-import { asInteger, BodyProblem, normalizeParams, parseFormBody, parseJsonBody, type Params } from './params.js';
+import { asInteger, normalizeParams, parseFormBody, parseJsonBody, type Params } from './params.js';
 import { TelegramState, unixNow } from './state.js';
 
 export interface RecordedCall {
