@@ -4,8 +4,8 @@
  * pg_read_all_stats, so a read-only ops role without it sees the bot's sessions as blanks. An
  * "ok" must then say it only covers what it could see.
  */
-import type { DbCheckContext } from './check.js';
-import { plural } from './verdict.js';
+import type { CheckVerdict, DbCheckContext } from './check.js';
+import { duration, escalate, plural } from './verdict.js';
 
 export function hiddenSessionsNote(context: Pick<DbCheckContext, 'hiddenSessions'>): string {
   if (context.hiddenSessions === 0) return '';
@@ -37,4 +37,26 @@ export const OTHER_CLIENTS = `a.datname = current_database() AND a.backend_type 
 export function sessionRow<Row extends SessionRow>(row: Row, context: Pick<DbCheckContext, 'queryText'>): Record<string, unknown> {
   const { total: _total, query, ...rest } = row;
   return { ...rest, query: context.queryText(query) };
+}
+
+/**
+ * The verdict of a session check with a time threshold, from its longest session (the rows come
+ * longest first): ok when there is none, else escalated by how far it goes past the threshold.
+ * `noun` and `doing` word the summary: "2 sessions waiting on a lock longer than 5 s; the longest…".
+ */
+export function overThresholdVerdict(
+  longest: { pid: number; total: number; seconds: number; detail: string } | undefined,
+  thresholdS: number,
+  words: { noun: string; doing: string },
+): Pick<CheckVerdict, 'status' | 'summary'> {
+  if (!longest) return { status: 'ok', summary: `no ${words.noun} ${words.doing} longer than ${duration(thresholdS)}` };
+  return {
+    status: escalate(longest.seconds, thresholdS),
+    summary: `${plural(longest.total, words.noun)} ${words.doing} longer than ${duration(thresholdS)}; the longest ${duration(longest.seconds)} (pid ${longest.pid}${longest.detail})`,
+  };
+}
+
+/** `, <application_name>` for a summary, when the session set one. */
+export function applicationDetail(row: Pick<SessionRow, 'application_name'>): string {
+  return row.application_name ? `, ${row.application_name}` : '';
 }

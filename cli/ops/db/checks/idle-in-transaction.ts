@@ -2,9 +2,9 @@
  * Sessions idle inside an open transaction for longer than `idle_in_transaction_s`: they hold
  * their locks and a snapshot that stops vacuum, and are usually a client that forgot to commit.
  */
-import type { CheckVerdict, DbCheckModule } from '../check.js';
-import { duration, escalate, plural, round1 } from '../verdict.js';
-import { hiddenSessionsNote, OTHER_CLIENTS, SESSION_COLUMNS, sessionRow, type SessionRow } from '../sessions.js';
+import type { DbCheckModule } from '../check.js';
+import { applicationDetail, hiddenSessionsNote, OTHER_CLIENTS, overThresholdVerdict, SESSION_COLUMNS, sessionRow, type SessionRow } from '../sessions.js';
+import { round1 } from '../verdict.js';
 
 interface Row extends SessionRow {
   idle_s: number;
@@ -22,22 +22,14 @@ WHERE ${OTHER_CLIENTS}
 ORDER BY a.state_change
 LIMIT 20`;
 
-function idleInTransactionVerdict(rows: readonly Pick<Row, 'pid' | 'application_name' | 'idle_s' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
-  const longest = rows[0];
-  if (!longest) return { status: 'ok', summary: `no session idle in a transaction longer than ${duration(thresholdS)}` };
-  return {
-    status: escalate(longest.idle_s, thresholdS),
-    summary: `${plural(longest.total, 'session')} idle in a transaction longer than ${duration(thresholdS)}; the longest ${duration(longest.idle_s)} (pid ${longest.pid}${longest.application_name ? `, ${longest.application_name}` : ''})`,
-  };
-}
-
 export const idleInTransaction: DbCheckModule = {
   id: 'idle-in-transaction',
   title: 'Sessions idle in transaction',
   async run(db, context) {
     const thresholdS = context.thresholds.idle_in_transaction_s;
     const rows = await db.query<Row>(SQL, [thresholdS]);
-    const verdict = idleInTransactionVerdict(rows, thresholdS);
+    const longest = rows[0];
+    const verdict = overThresholdVerdict(longest && { ...longest, seconds: longest.idle_s, detail: applicationDetail(longest) }, thresholdS, { noun: 'session', doing: 'idle in a transaction' });
     return {
       status: verdict.status,
       summary: `${verdict.summary}${hiddenSessionsNote(context)}`,

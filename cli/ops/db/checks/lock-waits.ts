@@ -3,8 +3,8 @@
  * measured from `pg_locks.waitstart` (PostgreSQL 14+), falling back to the statement's start.
  */
 import type { CheckVerdict, DbCheckModule } from '../check.js';
-import { duration, escalate, plural, round1 } from '../verdict.js';
-import { hiddenSessionsNote, OTHER_CLIENTS, SESSION_COLUMNS, sessionRow, type SessionRow } from '../sessions.js';
+import { hiddenSessionsNote, OTHER_CLIENTS, overThresholdVerdict, SESSION_COLUMNS, sessionRow, type SessionRow } from '../sessions.js';
+import { round1 } from '../verdict.js';
 
 interface Row extends SessionRow {
   waiting_s: number;
@@ -37,12 +37,8 @@ LIMIT 20`;
 
 export function lockWaitsVerdict(rows: readonly Pick<Row, 'pid' | 'waiting_s' | 'blocked_by' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
   const longest = rows[0];
-  if (!longest) return { status: 'ok', summary: `no session waiting on a lock longer than ${duration(thresholdS)}` };
-  const blockers = longest.blocked_by.length > 0 ? `, blocked by pid ${longest.blocked_by.join(', ')}` : '';
-  return {
-    status: escalate(longest.waiting_s, thresholdS),
-    summary: `${plural(longest.total, 'session')} waiting on a lock longer than ${duration(thresholdS)}; the longest ${duration(longest.waiting_s)} (pid ${longest.pid}${blockers})`,
-  };
+  const blockers = longest && longest.blocked_by.length > 0 ? `, blocked by pid ${longest.blocked_by.join(', ')}` : '';
+  return overThresholdVerdict(longest && { ...longest, seconds: longest.waiting_s, detail: blockers }, thresholdS, { noun: 'session', doing: 'waiting on a lock' });
 }
 
 export const lockWaits: DbCheckModule = {

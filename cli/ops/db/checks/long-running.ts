@@ -1,7 +1,7 @@
 /** Statements running longer than `long_running_s` (pgHero's long-running queries). */
-import type { CheckVerdict, DbCheckModule } from '../check.js';
-import { duration, escalate, plural, round1 } from '../verdict.js';
-import { hiddenSessionsNote, OTHER_CLIENTS, SESSION_COLUMNS, sessionRow, type SessionRow } from '../sessions.js';
+import type { DbCheckModule } from '../check.js';
+import { applicationDetail, hiddenSessionsNote, OTHER_CLIENTS, overThresholdVerdict, SESSION_COLUMNS, sessionRow, type SessionRow } from '../sessions.js';
+import { round1 } from '../verdict.js';
 
 interface Row extends SessionRow {
   running_s: number;
@@ -17,22 +17,14 @@ WHERE ${OTHER_CLIENTS}
 ORDER BY a.query_start
 LIMIT 20`;
 
-function longRunningVerdict(rows: readonly Pick<Row, 'pid' | 'application_name' | 'running_s' | 'total'>[], thresholdS: number): Pick<CheckVerdict, 'status' | 'summary'> {
-  const longest = rows[0];
-  if (!longest) return { status: 'ok', summary: `no statement running longer than ${duration(thresholdS)}` };
-  return {
-    status: escalate(longest.running_s, thresholdS),
-    summary: `${plural(longest.total, 'statement')} running longer than ${duration(thresholdS)}; the longest ${duration(longest.running_s)} (pid ${longest.pid}${longest.application_name ? `, ${longest.application_name}` : ''})`,
-  };
-}
-
 export const longRunning: DbCheckModule = {
   id: 'long-running-queries',
   title: 'Long-running queries',
   async run(db, context) {
     const thresholdS = context.thresholds.long_running_s;
     const rows = await db.query<Row>(SQL, [thresholdS]);
-    const verdict = longRunningVerdict(rows, thresholdS);
+    const longest = rows[0];
+    const verdict = overThresholdVerdict(longest && { ...longest, seconds: longest.running_s, detail: applicationDetail(longest) }, thresholdS, { noun: 'statement', doing: 'running' });
     return {
       status: verdict.status,
       summary: `${verdict.summary}${hiddenSessionsNote(context)}`,
