@@ -120,12 +120,8 @@ export interface PlannedScenario {
 
 /** What `--dry-run` shows: per scenario whether it would run and the requests it would send. Nothing is sent. */
 export function planSmoke(settings: SmokeSettings): PlannedScenario[] {
-  const http = new HttpClient({ maxRequests: 0, budgetedOrigins: [] });
-  const context = new SmokeContext(settings, http);
-  const plans = selected(settings).map((scenario) => {
+  return selected(settings).map((scenario) => {
     const unmet = unmetNeeds(scenario, settings);
-    return { id: scenario.id, title: scenario.title, runs: unmet.length === 0, unmet, requests: scenario.plan(context) };
+    return { id: scenario.id, title: scenario.title, runs: unmet.length === 0, unmet, requests: scenario.plan(settings) };
   });
-  void http.close();
-  return plans;
 }

@@ -6,6 +6,7 @@
  */
 import type { Evidence, SmokeContext } from './context.js';
 import type { ScenarioId } from './scenario-ids.js';
+import type { SmokeSettings } from './settings.js';
 
 export type ScenarioStatus = 'pass' | 'fail' | 'skip';
 
@@ -34,7 +35,8 @@ export interface Scenario {
   id: ScenarioId;
   title: string;
   needs: readonly Need[];
-  plan(context: SmokeContext): PlannedRequest[];
+  /** The requests it would send: what `--dry-run` shows; from the settings alone, nothing is sent. */
+  plan(settings: SmokeSettings): PlannedRequest[];
   run(context: SmokeContext): Promise<Verdict>;
 }
 

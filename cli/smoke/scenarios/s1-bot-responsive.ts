@@ -17,10 +17,10 @@ export const s1BotResponsive: Scenario = {
   id: 'S1',
   title: 'bot responsive',
   needs: ['chat-id', 'webhook-secret', 'admin-secret'],
-  plan: (context) => [
-    { method: 'POST', target: 'url', path: '/webhook', times: 1, note: `a synthetic /start from chat ${context.settings.chatId}` },
-    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: pollBound(context.settings.thresholds.S1.replyWithinMs + OBSERVATION_GRACE_MS), note: 'poll for REPLY_SENT' },
-    ...(context.settings.telegram.token ? [{ method: 'GET' as const, target: 'telegram' as const, path: '/bot<token>/getWebhookInfo', times: 1, note: 'read only' }] : []),
+  plan: (settings) => [
+    { method: 'POST', target: 'url', path: '/webhook', times: 1, note: `a synthetic /start from chat ${settings.chatId}` },
+    { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: pollBound(settings.thresholds.S1.replyWithinMs + OBSERVATION_GRACE_MS), note: 'poll for REPLY_SENT' },
+    ...(settings.telegram.token ? [{ method: 'GET' as const, target: 'telegram' as const, path: '/bot<token>/getWebhookInfo', times: 1, note: 'read only' }] : []),
   ],
   async run(context) {
     const withinMs = context.settings.thresholds.S1.replyWithinMs;

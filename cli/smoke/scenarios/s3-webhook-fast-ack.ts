@@ -13,8 +13,8 @@ export const s3WebhookFastAck: Scenario = {
   id: 'S3',
   title: 'webhook fast-ack',
   needs: ['chat-id', 'webhook-secret', 'admin-secret'],
-  plan: (context) => [
-    { method: 'POST', target: 'url', path: '/webhook', times: context.settings.thresholds.S3.requests, note: `synthetic edited messages from chat ${context.settings.chatId}, one at a time` },
+  plan: (settings) => [
+    { method: 'POST', target: 'url', path: '/webhook', times: settings.thresholds.S3.requests, note: `synthetic edited messages from chat ${settings.chatId}, one at a time` },
     { method: 'POST', target: 'url', path: '/webhook', times: 2, note: 'one without the secret header, one with a wrong secret: must be refused' },
     { method: 'GET', target: 'url', path: '/admin/events?update_id=…', times: 3, note: 'the refused updates left no event; the last accepted one was stored' },
   ],

@@ -24,9 +24,9 @@ export const s4PassiveUx: Scenario = {
   id: 'S4',
   title: 'PASSIVE UX',
   needs: ['passive-url', 'chat-id', 'webhook-secret', 'admin-secret'],
-  plan: (context) => [
+  plan: (settings) => [
     { method: 'GET', target: 'passive-url', path: '/health', times: 1, note: 'read only: must be PASSIVE' },
-    { method: 'GET', target: 'passive-url', path: `/admin/credits?chat_id=${context.settings.chatId}`, times: 2, note: 'balance before and after' },
+    { method: 'GET', target: 'passive-url', path: `/admin/credits?chat_id=${settings.chatId}`, times: 2, note: 'balance before and after' },
     { method: 'POST', target: 'passive-url', path: '/webhook', times: 3, note: 'synthetic presses "gen:cancel" and "gen:confirm" and a pre-checkout query' },
     { method: 'GET', target: 'passive-url', path: '/admin/events?update_id=…', times: 3 + pollBound(PROCESSING_WAIT_MS), note: 'PASSIVE_REJECT for each; then poll until processed' },
   ],

@@ -17,11 +17,11 @@ export const s5ActiveGeneration: Scenario = {
   id: 'S5',
   title: 'ACTIVE generation',
   needs: ['allow-mutations', 'chat-id', 'webhook-secret', 'admin-secret'],
-  plan: (context) => {
-    const { model, resultWithinMs } = context.settings.thresholds.S5;
-    const price = context.settings.s5Price;
+  plan: (settings) => {
+    const { model, resultWithinMs } = settings.thresholds.S5;
+    const price = settings.s5Price;
     return [
-      { method: 'GET', target: 'url', path: `/admin/credits?chat_id=${context.settings.chatId}`, times: 2, note: 'balance and ledger before and after' },
+      { method: 'GET', target: 'url', path: `/admin/credits?chat_id=${settings.chatId}`, times: 2, note: 'balance and ledger before and after' },
       { method: 'POST', target: 'url', path: '/admin/credits', times: 1, note: `grant the smoke chat ${typeof price === 'number' ? price : '?'} credit(s), the price of ${model ?? '?'}` },
       { method: 'POST', target: 'url', path: '/webhook', times: 3, note: `synthetic press "model:${model ?? '?'}", a prompt, press "gen:confirm"` },
       { method: 'GET', target: 'url', path: '/admin/events?…', times: 2 + pollBound(resultWithinMs), note: 'poll until the photo is sent' },

@@ -17,8 +17,8 @@ export const s8ColdStart: Scenario = {
   id: 'S8',
   title: 'cold start',
   needs: ['spawn'],
-  plan: (context) => [
-    { method: 'GET', target: 'spawned', path: '/health', times: Math.ceil((context.settings.thresholds.S8.healthyWithinS * 1000) / POLL_EVERY_MS), note: `poll the spawned "${context.settings.spawnCommand ?? ''}" every ${POLL_EVERY_MS} ms until healthy, then SIGTERM` },
+  plan: (settings) => [
+    { method: 'GET', target: 'spawned', path: '/health', times: Math.ceil((settings.thresholds.S8.healthyWithinS * 1000) / POLL_EVERY_MS), note: `poll the spawned "${settings.spawnCommand ?? ''}" every ${POLL_EVERY_MS} ms until healthy, then SIGTERM` },
   ],
   async run(context) {
     const limitS = context.settings.thresholds.S8.healthyWithinS;
