@@ -197,7 +197,8 @@ function isObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function valueAt(data: unknown, pointer: string): unknown {
+/** The value at a JSON pointer (`/queue/depth`) inside `data`; undefined when there is none. */
+export function valueAt(data: unknown, pointer: string): unknown {
   let value = data;
   for (const part of pointerToPath(pointer)) {
     if (value === null || typeof value !== 'object') return undefined;
@@ -228,7 +229,8 @@ function describe(error: ErrorObject, data: unknown, namePattern: string | undef
   }
 }
 
-function pointerToPath(pointer: string): (string | number)[] {
+/** A JSON pointer's parts, unescaped (`~1` is `/`, `~0` is `~`); array indexes as numbers. */
+export function pointerToPath(pointer: string): (string | number)[] {
   if (!pointer) return [];
   return pointer
     .slice(1)

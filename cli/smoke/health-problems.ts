@@ -4,6 +4,7 @@
  * number`), not ajv's `/lock_idle_s must be number,null`.
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { pointerToPath, valueAt } from '../core/yaml-schema.js';
 
 export function healthProblems(validate: ValidateFunction, body: unknown): string[] {
   if (validate(body)) return [];
@@ -28,24 +29,11 @@ function describe(error: ErrorObject, body: unknown): string {
 }
 
 function fieldName(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
+  return pointerToPath(instancePath).join('.');
 }
 
 function join(parent: string, child: string): string {
   return parent ? `${parent}.${child}` : child;
-}
-
-function valueAt(body: unknown, instancePath: string): unknown {
-  let value = body;
-  for (const part of instancePath.split('/').slice(1)) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return value;
 }
 
 function shown(value: unknown): string {
