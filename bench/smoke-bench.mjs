@@ -27,8 +27,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Agent, request as undiciRequest } from 'undici';
 import {
-  BENCH_SECRETS, announce, busyMachineNote, createDatabase, createStarted, dist, freePort, importDist, loadAverageLine, median, msFormatter, outcomeLine, parseFlags, percentile,
-  printReportLines, repoRoot, requireBuilt, roundTo, runBench, startNodeChild, startPostgres, table, until, verdict, verdictLine, wholeNumber, writeArtifact,
+  BENCH_SECRETS, announce, busyMachineNote, createDatabase, createStarted, dist, health, freePort, importDist, loadAverageLine, median, msFormatter, outcomeLine, parseFlags, percentile,
+  printReportLines, repoRoot, requireBuilt, roundTo, runBench, startNodeChild, startPostgres, stopOnSignals, table, until, verdict, verdictLine, wholeNumber, writeArtifact,
 } from './lib.mjs';
 
 const TOKEN = BENCH_SECRETS.token;
@@ -87,15 +87,7 @@ const round = (value, digits = 1) => roundTo(value, digits, null);
 /** What is running, so a failed run still stops it. */
 const started = createStarted();
 const cleanUp = () => started.stopAll();
-
-// Children are killed by lib.mjs when the process exits; the folders are ours.
-process.on('exit', () => started.removeFolders());
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: stopping the bots, the emulators and PostgreSQL …\n`);
-    cleanUp().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-}
+stopOnSignals(started, 'the bots, the emulators and PostgreSQL');
 
 /** Both emulators in one child process: their work for the bots must not show up as the smoke client's CPU time. */
 async function startEmulators() {
@@ -130,15 +122,6 @@ function botEnvironment({ databaseUrl, telegramApiRoot, kieApiRoot }) {
   };
 }
 
-async function health(url, timeoutMs = 1000) {
-  try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
-
 /** `node dist/bot/main.js` on a free port, PUBLIC_URL its own unless given; resolves once /health says it is in `lockState`. */
 async function startBot(label, env, lockState, publicUrl) {
   const port = await freePort();
@@ -146,7 +129,7 @@ async function startBot(label, env, lockState, publicUrl) {
   const url = `http://127.0.0.1:${port}`;
   await until(`${label} to answer ${url}/health with lock_state ${lockState}`, async () => {
     if (!proc.alive()) throw new Error(`${label} exited before answering /health:\n${proc.output()}`);
-    return (await health(url))?.lock_state === lockState ? true : undefined;
+    return (await health(url, 1000))?.lock_state === lockState ? true : undefined;
   }, 60_000, 100);
   return { ...proc, url };
 }

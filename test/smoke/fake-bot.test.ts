@@ -11,8 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PASSIVE_NOTICE, PASSIVE_PAYMENT_NOTICE } from '../../bot/telegram/texts.js';
 import { REPO } from '../cli/run.js';
-import { callbackUpdate, eventually, freePort, sleep, textUpdate } from '../support/bot.js';
-import { SECRET_HEADER } from '../../bot/http/auth.js';
+import { callbackUpdate, eventually, freePort, postUpdate, sleep, textUpdate } from '../support/bot.js';
 import {
   balanceOf,
   createFakeState,
@@ -51,13 +50,8 @@ let nextUpdateId = 1_000_000_000_000;
 const updateId = () => nextUpdateId++;
 
 async function post(bot: FakeBot, update: unknown, secret: string | null = WEBHOOK_SECRET): Promise<{ status: number; body: { ok?: boolean; cid?: string; status?: string } }> {
-  const response = await fetch(`${bot.url}/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(secret === null ? {} : { [SECRET_HEADER]: secret }) },
-    body: JSON.stringify(update),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as { ok?: boolean; cid?: string; status?: string }) };
+  const { status, body } = await postUpdate(bot.url, update, secret);
+  return { status, body: body === '' ? {} : (JSON.parse(body) as { ok?: boolean; cid?: string; status?: string }) };
 }
 
 async function admin<T>(bot: FakeBot, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: T }> {

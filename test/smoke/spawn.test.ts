@@ -9,19 +9,12 @@ import { expect, it } from 'vitest';
 import { freePort } from '../../cli/core/free-port.js';
 import { spawnService } from '../../cli/smoke/spawn.js';
 import { REPO } from '../cli/run.js';
+import { eventually } from '../support/bot.js';
 
 const HEALTH_SERVER = `"${process.execPath}" ${join(REPO, 'test', 'fixtures', 'smoke', 'health-server.mjs')}`;
 
 async function listening(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return;
-    } catch {
-      // still starting
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing answered on port ${port}`);
+  await eventually(`an answer on port ${port}`, async () => ((await fetch(`http://127.0.0.1:${port}/health`)).ok ? true : undefined), 5000);
 }
 
 it('stops a well-behaved service with SIGTERM and waits for the service, not only its shell', async () => {

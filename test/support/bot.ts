@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { startBot, type RunningBot } from '../../bot/app.js';
 import { configFrom, type BotConfig } from '../../bot/config.js';
 import { createPool } from '../../bot/db/pool.js';
+import { SECRET_HEADER } from '../../bot/http/auth.js';
 import { loadTruth } from '../../cli/core/truth.js';
 import { packageFile, packageRoot } from '../../cli/core/package-root.js';
 import { freePort } from '../../cli/core/free-port.js';
@@ -181,7 +182,7 @@ export function callbackUpdate(updateId: number, chatId: number, data: string, f
 export async function postUpdate(url: string, update: unknown, secret: string | null = TEST_WEBHOOK_SECRET): Promise<{ status: number; body: string }> {
   const response = await fetch(`${url}/webhook`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }) },
+    headers: { 'content-type': 'application/json', ...(secret === null ? {} : { [SECRET_HEADER]: secret }) },
     body: typeof update === 'string' ? update : JSON.stringify(update),
   });
   return { status: response.status, body: await response.text() };
