@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { describeNetworkError } from '../../ops/render/api.js';
 import { callDeployHook, isTerminalDeployStatus, RenderDeployClient, type RenderDeploy, type RenderDeploySettings } from '../../ops/render/deploys.js';
 import { metric, type GateVerdict } from '../model.js';
 import { describeDuration } from '../settings.js';
@@ -195,7 +196,6 @@ async function readHealth(url: string): Promise<HealthReading> {
       uptimeS: typeof body.uptime_s === 'number' ? body.uptime_s : null,
     };
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return { at, httpStatus: null, status: null, version: null, uptimeS: null, error: typeof code === 'string' ? code : error instanceof Error ? error.message : String(error) };
+    return { at, httpStatus: null, status: null, version: null, uptimeS: null, error: describeNetworkError(error, HEALTH_TIMEOUT_MS) };
   }
 }
